@@ -1,0 +1,88 @@
+"""Input checks shared by every public function: validate and convert once, name the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_data_matrix",
+    "as_target_vector",
+    "check_positive",
+    "check_random_state",
+    "check_same_rows",
+]
+
+
+def _as_real_array(a, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
+    if arr.dtype == bool:
+        return arr.astype(np.float64)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def as_data_matrix(X, name: str = "X", *, allow_empty_columns: bool = False) -> np.ndarray:
+    """Return X as a C-contiguous float64 array of shape (n, d), checked finite and non-empty."""
+    arr = _as_real_array(X, name)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D with shape (n_samples, n_features), got shape {arr.shape}")
+    n, d = arr.shape
+    if n == 0:
+        raise ValueError(f"{name} has no rows (shape {arr.shape})")
+    if d == 0 and not allow_empty_columns:
+        raise ValueError(f"{name} has no columns (shape {arr.shape})")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return arr
+
+
+def as_target_vector(y, n_rows: int, name: str = "y") -> np.ndarray:
+    """Return y as a contiguous float64 vector of length n_rows, checked finite."""
+    arr = _as_real_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with shape (n_samples,), got shape {arr.shape}")
+    check_same_rows(n_rows, arr.shape[0], name)
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return arr
+
+
+def check_same_rows(n_rows: int, n_other: int, name: str) -> None:
+    if n_other != n_rows:
+        raise ValueError(f"X has {n_rows} rows but {name} has {n_other}")
+
+
+def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
+    """Return value as a float, requiring a finite real > 0 (or >= 0 with allow_zero)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return v
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """A numpy Generator from None, an int seed or a Generator; never touches global state."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(random_state, numbers.Integral) and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31 - 1))
+    raise TypeError(
+        f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
+    )

@@ -1,0 +1,32 @@
+"""The _core typing stub names exactly what the compiled module defines."""
+
+import ast
+import pathlib
+
+import dualnet
+from dualnet import _core
+
+
+def _stub_names():
+    stub = pathlib.Path(dualnet.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    top = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            top[node.name] = {
+                n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AnnAssign))
+            }
+        elif isinstance(node, ast.FunctionDef):
+            top[node.name] = None
+    return top
+
+
+def test_stub_matches_module():
+    stub = _stub_names()
+    module = {name for name in dir(_core) if not name.startswith("_")}
+    assert set(stub) == module
+    for cls, members in stub.items():
+        if members is None:
+            continue
+        actual = {name for name in dir(getattr(_core, cls)) if not name.startswith("_")}
+        assert {m for m in members if not m.startswith("_")} == actual, cls
