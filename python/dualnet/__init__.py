@@ -12,4 +12,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+from .patterns import Patterns, activation_patterns, count_patterns
+
+__all__ = ["Patterns", "__version__", "activation_patterns", "count_patterns"]
