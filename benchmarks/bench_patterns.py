@@ -11,6 +11,9 @@ Prints two tables measured in one run, each time the median of --repeat runs:
   2. sampling at equal numbers of draws: distinct patterns per second of
      `activation_patterns(method="sample")` against the numpy reference
      `np.unique(X @ G >= 0, axis=1)` with Gaussian G, and their ratio.
+  3. the enumeration's two walks on the same data: each cell emitted once (a chart: the f-minimal
+     vertex of bounded sections plus the restricted arrangement) against every cell emitted at
+     every extreme ray, which is what the chart saves.
 Both wall-clock and CPU (process) time are reported: on a shared machine the wall clock measures
 the load, and numpy's BLAS may use several threads, whose CPU time counts in full.
 """
@@ -86,11 +89,29 @@ def bench_sampling(grid, repeat):
         )
 
 
+def bench_walks(grid, repeat):
+    from dualnet import _core
+
+    print()
+    print("Exact enumeration walks: chart (each cell once) vs every cell at every extreme ray")
+    print(f"{'data':>14} {'n':>6} {'d':>3} {'cells':>10} {'chart cpu s':>12} {'every-ray cpu s':>16} {'speed-up':>9}")
+    for name, X in grid:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        fast, _, c_fast = _timed(lambda: _core.enumerate_patterns(X, 10**7), repeat)
+        plain, _, c_plain = _timed(lambda: _core.enumerate_patterns(X, 10**7, use_chart=False), repeat)
+        assert len(fast) == len(plain)
+        print(f"{name:>14} {X.shape[0]:>6} {X.shape[1]:>3} {len(fast):>10} {c_fast:>12.3f} {c_plain:>16.3f} {c_plain / c_fast:>9.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a smaller grid")
+    parser.add_argument(
+        "--only", choices=["exact", "sampling", "walks"], help="run one table only"
+    )
     args = parser.parse_args()
+    run = {args.only} if args.only else {"exact", "sampling", "walks"}
 
     rng = np.random.default_rng(0)
     shapes = [(10000, 2), (100, 3), (317, 3), (1000, 3), (100, 4), (50, 5), (30, 7)]
@@ -101,13 +122,18 @@ def main():
     grid.append(("iris[:, :3] c", np.ascontiguousarray(iris[:, :3] - iris[:, :3].mean(axis=0))))
     if not args.quick:
         grid.append(("iris", iris))
-    bench_exact(grid, args.repeat)
+    if "exact" in run:
+        bench_exact(grid, args.repeat)
 
     sample_grid = [(100, 3, 10**4), (100, 3, 10**5), (200, 3, 10**5), (50, 4, 10**5), (100, 4, 10**5),
                    (60, 5, 10**5), (1000, 10, 10**5), (5000, 20, 2 * 10**4)]
     if args.quick:
         sample_grid = [(100, 3, 10**4), (60, 5, 10**4), (1000, 10, 10**4)]
-    bench_sampling(sample_grid, args.repeat)
+    if "sampling" in run:
+        bench_sampling(sample_grid, args.repeat)
+    walk_grid = [(name, X) for name, X in grid if X.shape[1] >= 3 and len(X) <= 320]
+    if "walks" in run:
+        bench_walks(walk_grid, args.repeat)
     print()
     print(f"dualnet {dualnet.__version__}, numpy {np.__version__}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 

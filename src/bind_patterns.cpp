@@ -29,15 +29,16 @@ void bind_patterns(py::module_& m) {
 
   m.def(
       "enumerate_patterns",
-      [](MatrixCRef X, Index max_patterns) {
+      [](MatrixCRef X, Index max_patterns, bool use_chart) {
         dualnet::InterruptCheck interrupt(python_stop_requested());
         // Safe without the GIL: X is a read-only view kept alive by the caller's argument, and the
         // result is a C++ object until the GIL is taken back.
         py::gil_scoped_release release;
-        return dualnet::enumerate_patterns(X, max_patterns, interrupt);
+        return dualnet::enumerate_patterns(X, max_patterns, interrupt, use_chart);
       },
-      py::arg("X").noconvert(), py::arg("max_patterns"),
-      "Every activation pattern of X (n, g) with a strictly interior gate.");
+      py::arg("X").noconvert(), py::arg("max_patterns"), py::arg("use_chart") = true,
+      "Every activation pattern of X (n, g) with a strictly interior gate (use_chart=False: the "
+      "slower walk that emits every cell at every ray, for cross-checks).");
 
   m.def(
       "sample_patterns",

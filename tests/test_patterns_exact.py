@@ -147,3 +147,31 @@ def test_count_patterns_in_degenerate_larger_case_matches_enumeration():
     patterns = dualnet.activation_patterns(X, method="exact")
     assert dualnet.count_patterns(X) == len(patterns) < _cover(60, 3)
     _check_gates(X, patterns)
+
+
+def _cross_check_instances():
+    from sklearn.datasets import load_iris
+
+    rng = np.random.default_rng(8)
+    iris = load_iris().data
+    return {
+        "iris-3-centred": iris[:, :3] - iris[:, :3].mean(axis=0),
+        "iris-4": iris[::3],
+        "integers-60x3": rng.integers(-3, 4, (60, 3)).astype(float),
+        "integers-25x4": rng.integers(-2, 3, (25, 4)).astype(float),
+        "gaussian-40x4": rng.standard_normal((40, 4)),
+        "gaussian-15x6": rng.standard_normal((15, 6)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_cross_check_instances()))
+def test_chart_walk_equals_the_every_ray_walk(name):
+    # Beyond the brute force's reach: the fast walk (each cell from one vertex, plus the restricted
+    # arrangement) against the plain walk (every cell from every extreme ray).
+    from dualnet import _core
+
+    X = np.ascontiguousarray(_cross_check_instances()[name], dtype=np.float64)
+    fast = _core.enumerate_patterns(X, 10**6)
+    plain = _core.enumerate_patterns(X, 10**6, use_chart=False)
+    assert len(fast) == len(plain) == dualnet.count_patterns(X)
+    assert {m.tobytes() for m in fast.masks().T} == {m.tobytes() for m in plain.masks().T}

@@ -38,18 +38,6 @@ bool CellTable::same(Index i, const Word* bits, std::uint64_t& h2, bool& have_h2
   return check_[i] == h2;
 }
 
-Index CellTable::find(const Word* bits) const {
-  const std::uint64_t h = hash_words(bits, words_, 0);
-  const std::size_t mask = slots_.size() - 1;
-  std::uint64_t h2 = 0;
-  bool have_h2 = false;
-  for (std::size_t s = h & mask;; s = (s + 1) & mask) {
-    const Slot& slot = slots_[s];
-    if (slot.index < 0) return -1;
-    if (slot.hash == h && same(slot.index, bits, h2, have_h2)) return slot.index;
-  }
-}
-
 bool CellTable::add(const Word* bits, const Scalar* gate, Scalar margin) {
   const std::uint64_t h = hash_words(bits, words_, 0);
   const std::size_t mask = slots_.size() - 1;

@@ -189,7 +189,7 @@ Chart make_chart(Index q, std::uint64_t attempt) {
 class RayWalk {
  public:
   RayWalk(const Matrix& A, CellTable& cells, InterruptCheck& interrupt, const Chart* chart)
-      : A_(A), cells_(cells), interrupt_(interrupt), chart_(chart), m_(A.rows()), q_(A.cols()),
+      : A_(A), cells_(cells), interrupt_(interrupt), chart_(chart), use_chart_(chart != nullptr), m_(A.rows()), q_(A.cols()),
         words_(cells.words_per_cell()),
         last_mask_((m_ % kWordBits) == 0 ? ~Word{0} : ((Word{1} << (m_ % kWordBits)) - 1)),
         v_(q_), t_(m_), ad_(m_), g_(q_), d_(q_),
@@ -331,7 +331,7 @@ class RayWalk {
     if (local.n_hyperplanes() == 0) return;
     CellTable local_cells(local.n_hyperplanes(), local.rank(), true,
                           std::numeric_limits<Index>::max());
-    enumerate_cells(local.normals, local_cells, interrupt_);
+    enumerate_cells(local.normals, local_cells, interrupt_, use_chart_);
     set_fixed_bits();
     Vector w(local.rank());
     for (Index c = 0; c < local_cells.size(); ++c) {
@@ -357,6 +357,7 @@ class RayWalk {
   CellTable& cells_;
   InterruptCheck& interrupt_;
   const Chart* chart_;
+  bool use_chart_;  // passed on to the local arrangements
   Index m_, q_, words_;
   Word last_mask_;
   Vector v_, t_, ad_, g_, d_;
@@ -395,9 +396,9 @@ void enumerate_crossing(const Matrix& A, const Matrix& plane_basis, CellTable& c
 
 // r >= 3. The chart needs every normal well away from c (so each hyperplane meets c^T x = 0 in a
 // proper hyperplane of it); a few deterministic charts are tried, then the chart-free walk.
-void enumerate_rays(const Matrix& A, CellTable& cells, InterruptCheck& interrupt) {
+void enumerate_rays(const Matrix& A, CellTable& cells, InterruptCheck& interrupt, bool use_chart) {
   const Index q = A.cols();
-  for (std::uint64_t attempt = 0; attempt < 8; ++attempt) {
+  for (std::uint64_t attempt = 0; use_chart && attempt < 8; ++attempt) {
     const Chart chart = make_chart(q, attempt);
     if ((A * chart.c).cwiseAbs().maxCoeff() > 1.0 - 1e-6) continue;
     Eigen::HouseholderQR<Matrix> householder(Matrix(chart.c));
@@ -419,7 +420,7 @@ double binomial(Index m, Index k) {
 
 }  // namespace
 
-void enumerate_cells(const Matrix& A, CellTable& cells, InterruptCheck& interrupt) {
+void enumerate_cells(const Matrix& A, CellTable& cells, InterruptCheck& interrupt, bool use_chart) {
   switch (A.cols()) {
     case 0:
       throw std::invalid_argument("enumerate_cells: the arrangement has rank 0");
@@ -430,7 +431,7 @@ void enumerate_cells(const Matrix& A, CellTable& cells, InterruptCheck& interrup
       enumerate_plane(A, cells);
       return;
     default:
-      enumerate_rays(A, cells, interrupt);
+      enumerate_rays(A, cells, interrupt, use_chart);
   }
 }
 
@@ -454,14 +455,15 @@ bool in_general_position(const Matrix& A, InterruptCheck& interrupt) {
 
 double ray_subsets(Index m, Index r) { return r >= 3 ? binomial(m, r - 1) : 0.0; }
 
-PatternSet enumerate_patterns(MatrixCRef X, Index max_patterns, InterruptCheck& interrupt) {
+PatternSet enumerate_patterns(MatrixCRef X, Index max_patterns, InterruptCheck& interrupt,
+                              bool use_chart) {
   const ReducedRows reduced = reduce_rows(X);
   const Index q = reduced.rank();
   CellTable cells(reduced.n_hyperplanes(), q, true, max_patterns);
   if (q == 0) {
     cells.add(nullptr, nullptr);  // every row is zero: one cell, all rows active
   } else {
-    enumerate_cells(reduced.normals, cells, interrupt);
+    enumerate_cells(reduced.normals, cells, interrupt, use_chart);
   }
   PatternSet patterns = lift_cells(reduced, cells, X.cols());
   const Index bad = first_unverified_pattern(X, patterns);

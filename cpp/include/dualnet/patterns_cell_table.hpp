@@ -41,8 +41,6 @@ class CellTable {
   // (gate_dim() values, may be null) if the cell is new or `margin` beats its current gate's.
   // Returns true when the cell is new.
   bool add(const Word* bits, const Scalar* gate, Scalar margin = 0);
-  // Index of the cell with these bits, or -1.
-  Index find(const Word* bits) const;
 
   const Word* bits(Index i) const { return bits_.data() + i * words_; }
   const Scalar* gate(Index i) const { return gates_.data() + i * gate_dim_; }

@@ -37,7 +37,9 @@ namespace dualnet {
 
 // Adds every cell of the essential arrangement with unit, pairwise non-parallel normals A (m, q),
 // rank q >= 1, to `cells` (bits over A's rows, gates in R^q). Throws CellLimitExceeded from the table.
-void enumerate_cells(const Matrix& A, CellTable& cells, InterruptCheck& interrupt);
+// use_chart = false emits every cell at every extreme ray instead (slower; a cross-check).
+void enumerate_cells(const Matrix& A, CellTable& cells, InterruptCheck& interrupt,
+                     bool use_chart = true);
 
 // True when the essential arrangement A (m, q) is in general position: every q normals are
 // linearly independent, so Cover's formula counts its cells. Stops at the first degenerate ray.
@@ -45,6 +47,7 @@ bool in_general_position(const Matrix& A, InterruptCheck& interrupt);
 
 // Every activation pattern of X (n, g), at most max_patterns of them (else CellLimitExceeded).
 // Throws std::runtime_error if a gate fails verification (a defect, never silently dropped).
-PatternSet enumerate_patterns(MatrixCRef X, Index max_patterns, InterruptCheck& interrupt);
+PatternSet enumerate_patterns(MatrixCRef X, Index max_patterns, InterruptCheck& interrupt,
+                              bool use_chart = true);
 
 }  // namespace dualnet
