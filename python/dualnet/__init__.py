@@ -7,9 +7,24 @@ ReLU network equals a convex program over activation patterns, and its dual cert
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .duality import (
+    DeepLinearSolution,
+    ReLUNetworkSolution,
+    deep_linear,
+    rank_one_relu,
+    whitened_relu,
+)
+
 try:
     __version__ = version("dualnet")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DeepLinearSolution",
+    "ReLUNetworkSolution",
+    "__version__",
+    "deep_linear",
+    "rank_one_relu",
+    "whitened_relu",
+]

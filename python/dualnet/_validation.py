@@ -9,6 +9,7 @@ import numpy as np
 __all__ = [
     "as_data_matrix",
     "as_target_vector",
+    "check_integer",
     "check_positive",
     "check_random_state",
     "check_same_rows",
@@ -86,3 +87,12 @@ def check_random_state(random_state) -> np.random.Generator:
     raise TypeError(
         f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
     )
+
+
+def check_integer(value, name: str, *, minimum: int) -> int:
+    """Return value as an int, requiring an integer (not a bool) >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
