@@ -13,8 +13,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .._validation import as_data_matrix
-from ._forward import relu_forward, squared_frobenius
+from ._forward import NetworkResult, relu_forward, squared_frobenius
 from .losses import feasible_dual_point
 
 __all__ = ["ReLUNetworkSolution", "closed_form_solution", "two_path_layers"]
@@ -29,7 +28,7 @@ def two_path_layers(directions, taus, signs, depth: int):
 
 
 @dataclass(frozen=True)
-class ReLUNetworkSolution:
+class ReLUNetworkSolution(NetworkResult):
     """An optimal bias-free ReLU network from a closed form, with its dual certificate.
 
     Attributes
@@ -56,6 +55,8 @@ class ReLUNetworkSolution:
     depth: int
     beta: float
 
+    _relu = True
+
     @property
     def first_layer(self) -> np.ndarray:
         """W_1, shape (d, m)."""
@@ -67,19 +68,6 @@ class ReLUNetworkSolution:
         if self.depth != 2:
             raise AttributeError("second_layer is defined for two-layer networks; use layers")
         return self.layers[1]
-
-    @property
-    def duality_gap(self) -> Optional[float]:
-        if self.dual_objective is None:
-            return None
-        return self.primal_objective - self.dual_objective
-
-    def predict(self, X) -> np.ndarray:
-        """The network's output on X (n, d), shape (n,)."""
-        X = as_data_matrix(X)
-        if X.shape[1] != self.layers[0].shape[0]:
-            raise ValueError(f"X has {X.shape[1]} columns but the network expects {self.layers[0].shape[0]}")
-        return relu_forward(X, self.layers)
 
 
 _NO_DUAL_DEEP = (

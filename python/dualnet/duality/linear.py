@@ -27,8 +27,14 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .._validation import as_data_matrix, as_target_vector, check_integer, check_positive, check_same_rows
-from ._forward import linear_forward, squared_frobenius
+from .._validation import (
+    as_data_matrix,
+    as_target_vector,
+    check_integer,
+    check_positive,
+    check_same_rows,
+)
+from ._forward import NetworkResult, linear_forward, squared_frobenius
 from ._one_dim import increasing_root, power_penalty_prox
 from .losses import feasible_dual_point
 
@@ -46,7 +52,7 @@ _NO_DUAL_VECTOR = (
 
 
 @dataclass(frozen=True)
-class DeepLinearSolution:
+class DeepLinearSolution(NetworkResult):
     """A globally optimal deep linear network and its dual certificate.
 
     Attributes
@@ -87,20 +93,6 @@ class DeepLinearSolution:
     formulation: str
     beta: float
     t: float
-
-    @property
-    def duality_gap(self) -> Optional[float]:
-        """primal_objective - dual_objective, or None without a dual objective."""
-        if self.dual_objective is None:
-            return None
-        return self.primal_objective - self.dual_objective
-
-    def predict(self, X) -> np.ndarray:
-        """X W_1 ... W_L, shape (n,) or (n, K)."""
-        X = as_data_matrix(X)
-        if X.shape[1] != self.layers[0].shape[0]:
-            raise ValueError(f"X has {X.shape[1]} columns but the network expects {self.layers[0].shape[0]}")
-        return linear_forward(X, self.layers)
 
 
 def deep_linear(
