@@ -1,9 +1,8 @@
 """whitened_relu and rank_one_relu against local search on the ReLU network and O1, O4, O10-O12."""
 
+import dualnet
 import numpy as np
 import pytest
-
-import dualnet
 from reference.deep_networks import deep_objective, train_deep_network
 
 
@@ -86,8 +85,11 @@ def test_whitened_deep_closed_form(depth, beta):  # O11
     active = sorted((g ** (1 / depth) for g in gammas if g > 0), reverse=True)
     for W in sol.layers:  # every layer's singular values are gamma_s^(1/L)
         s = np.linalg.svd(W if W.ndim == 2 else W[None, :], compute_uv=False)
-        np.testing.assert_allclose(s[: len(active)] if W.ndim == 2 else s[:1],
-                                   active if W.ndim == 2 else [np.linalg.norm(active)], atol=2e-5)
+        np.testing.assert_allclose(
+            s[: len(active)] if W.ndim == 2 else s[:1],
+            active if W.ndim == 2 else [np.linalg.norm(active)],
+            atol=2e-5,
+        )
     local = train_deep_network(X, y, beta, [6] * (depth - 1), relu=True, n_starts=8, init_scale=2.0)
     assert local.objective >= sol.primal_objective - 1e-9
     assert local.objective == pytest.approx(sol.primal_objective, rel=1e-5)
@@ -131,7 +133,9 @@ def test_rank_one_two_layer_closed_form(beta):  # O12
         expected += na * alpha * cs
         penalty += beta * abs(alpha)
     np.testing.assert_allclose(sol.predict(X), expected, atol=1e-12)
-    assert sol.primal_objective == pytest.approx(0.5 * np.sum((expected - y) ** 2) + penalty, rel=1e-12)
+    assert sol.primal_objective == pytest.approx(
+        0.5 * np.sum((expected - y) ** 2) + penalty, rel=1e-12
+    )
     assert abs(sol.duality_gap) <= 1e-12 * sol.primal_objective
     _check_two_layer_dual_structure(X, sol, beta)
     for u in sol.first_layer.T:  # optimal neurons are +-a/||a||
@@ -146,9 +150,11 @@ def test_rank_one_is_invariant_to_the_factorisation():
     assert again.primal_objective == pytest.approx(sol.primal_objective, rel=1e-12)
 
 
-@pytest.mark.parametrize("depth, beta, signs", [(2, 0.5, "both"), (3, 0.5, "positive"), (4, 2.0, "positive")])
+@pytest.mark.parametrize(
+    "depth, beta, signs", [(2, 0.5, "both"), (3, 0.5, "positive"), (4, 2.0, "positive")]
+)
 def test_rank_one_local_search_never_beats_it(depth, beta, signs):
-    c, a, X, y = _rank_one(n=7, d=3, seed=depth, signs=signs)
+    _c, _a, X, y = _rank_one(n=7, d=3, seed=depth, signs=signs)
     sol = dualnet.rank_one_relu(X, y, beta, depth=depth)
     assert sol.primal_objective < 0.5 * y @ y - 0.1  # a non-zero network
     assert sol.primal_objective == pytest.approx(
@@ -174,4 +180,4 @@ def test_rank_one_rejects_bad_data():
     zero = dualnet.rank_one_relu(np.zeros((4, 2)), np.ones(4), 1.0)
     assert zero.primal_objective == pytest.approx(2.0)
     with pytest.raises(AttributeError, match="two-layer"):
-        dualnet.rank_one_relu(np.outer(np.abs(c), a), y, 1.0, depth=3).second_layer
+        _ = dualnet.rank_one_relu(np.outer(np.abs(c), a), y, 1.0, depth=3).second_layer

@@ -2,14 +2,12 @@
 
 import warnings
 
+import dualnet
 import numpy as np
 import pytest
-
-import dualnet
 from reference.deep_networks import deep_objective, train_deep_network
 
 cp = pytest.importorskip("cvxpy")
-
 
 
 def _solve(problem):
@@ -19,7 +17,11 @@ def _solve(problem):
             warnings.simplefilter("error")
             try:
                 problem.solve(
-                    solver="CLARABEL", tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol, tol_ktratio=1e-8
+                    solver="CLARABEL",
+                    tol_gap_abs=tol,
+                    tol_gap_rel=tol,
+                    tol_feas=tol,
+                    tol_ktratio=1e-8,
                 )
                 return problem.value
             except UserWarning:
@@ -39,7 +41,9 @@ def _group_norm_cvxpy(X, y, beta):
     primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(X @ w - y) + beta * cp.norm(w, 2)))
     _solve(primal)
     lam = cp.Variable(X.shape[0])
-    dual = cp.Problem(cp.Maximize(lam @ y - 0.5 * cp.sum_squares(lam)), [cp.norm(X.T @ lam, 2) <= beta])
+    dual = cp.Problem(
+        cp.Maximize(lam @ y - 0.5 * cp.sum_squares(lam)), [cp.norm(X.T @ lam, 2) <= beta]
+    )
     _solve(dual)
     return primal.value, w.value, dual.value, lam.value
 
@@ -115,7 +119,9 @@ def test_whitened_closed_form():  # O6 whitened case: w* = (1 - beta/||X^T y||)_
     g = X.T @ y
     for beta in [0.3 * np.linalg.norm(g), 1.2 * np.linalg.norm(g)]:
         sol = dualnet.deep_linear(X, y, beta)
-        np.testing.assert_allclose(sol.reduced, max(0.0, 1 - beta / np.linalg.norm(g)) * g, atol=1e-12)
+        np.testing.assert_allclose(
+            sol.reduced, max(0.0, 1 - beta / np.linalg.norm(g)) * g, atol=1e-12
+        )
 
 
 def test_rank_deficient_and_wide_data():
@@ -123,7 +129,7 @@ def test_rank_deficient_and_wide_data():
     X = rng.standard_normal((6, 3)) @ rng.standard_normal((3, 9))  # n < d, rank 3
     y = rng.standard_normal(6)
     sol = dualnet.deep_linear(X, y, 0.4)
-    p, w, dval, _ = _group_norm_cvxpy(X, y, 0.4)
+    p, _w, _dval, _ = _group_norm_cvxpy(X, y, 0.4)
     assert sol.primal_objective == pytest.approx(p, rel=1e-7)
     assert abs(sol.duality_gap) <= 1e-9 * sol.primal_objective
 
@@ -146,7 +152,9 @@ def test_deep_weight_decay_structure_and_local_search(depth, beta):
     sol = dualnet.deep_linear(X, y, beta, depth=depth, width=2)
     assert sol.dual_objective is None and sol.dual_note
     w = sol.reduced
-    assert sol.primal_objective == pytest.approx(_reduced_deep(X, y, beta, depth, w), rel=1e-12)  # O7
+    assert sol.primal_objective == pytest.approx(
+        _reduced_deep(X, y, beta, depth, w), rel=1e-12
+    )  # O7
     assert sol.primal_objective == pytest.approx(deep_objective(X, y, beta, sol.layers), rel=1e-12)
     norms = [np.sum(W**2) for W in sol.layers]
     np.testing.assert_allclose(norms, norms[0], rtol=1e-10)  # O1: balanced
@@ -188,7 +196,9 @@ def test_deep_weight_decay_stationarity():
     depth, beta = 3, 0.3
     sol = dualnet.deep_linear(X, y, beta, depth=depth)
     w = sol.reduced
-    np.testing.assert_allclose(X.T @ sol.dual, beta * np.linalg.norm(w) ** (2 / depth - 2) * w, atol=1e-9)
+    np.testing.assert_allclose(
+        X.T @ sol.dual, beta * np.linalg.norm(w) ** (2 / depth - 2) * w, atol=1e-9
+    )
 
 
 # --- deep, formulation B ----------------------------------------------------------------------
@@ -198,7 +208,7 @@ def test_deep_weight_decay_stationarity():
 def test_deep_constrained_matches_cvxpy_and_local_search(depth, t, beta):
     X, y = _data(n=12, d=4, seed=20 + depth)
     sol = dualnet.deep_linear(X, y, beta, depth=depth, formulation="constrained", t=t, width=2)
-    p, w, dval, lam = _group_norm_cvxpy(X, y, beta / t ** (depth - 2))
+    p, _w, dval, _lam = _group_norm_cvxpy(X, y, beta / t ** (depth - 2))
     assert sol.primal_objective == pytest.approx(p, rel=1e-7)
     assert sol.dual_objective == pytest.approx(dval, rel=1e-7)
     assert abs(sol.duality_gap) <= 1e-10 * sol.primal_objective  # O2 for formulation B
@@ -223,7 +233,7 @@ def test_deep_constrained_matches_cvxpy_and_local_search(depth, t, beta):
 def test_two_layer_vector_matches_cvxpy_nuclear_norm(beta):
     X, Y = _data(n=15, d=4, K=3, seed=8)
     sol = dualnet.deep_linear(X, Y, beta, tol=1e-12)
-    p, W, dval, Lam = _nuclear_cvxpy(X, Y, beta)
+    p, W, dval, _Lam = _nuclear_cvxpy(X, Y, beta)
     assert sol.converged
     assert sol.primal_objective == pytest.approx(p, rel=1e-6)
     assert sol.dual_objective == pytest.approx(dval, rel=1e-6)

@@ -12,7 +12,8 @@ optimum and a certified global solution must never be beaten by it.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
@@ -79,7 +80,9 @@ def train_deep_network(
         raw, layers = unpack(theta)
         hidden, pre, out = _forward(X, layers, relu)
         G = out - Y2
-        f = 0.5 * float(np.sum(G * G)) + 0.5 * beta * sum(float(np.sum(layers[i] ** 2)) for i in penalized)
+        f = 0.5 * float(np.sum(G * G)) + 0.5 * beta * sum(
+            float(np.sum(layers[i] ** 2)) for i in penalized
+        )
         grads = [None] * len(layers)
         for i in range(len(layers) - 1, -1, -1):
             grads[i] = hidden[i].T @ G + (beta * layers[i] if i not in sphere else 0.0)
@@ -101,7 +104,10 @@ def train_deep_network(
             [init_scale * rng.standard_normal(a * b) / np.sqrt(a) for a, b in shapes]
         )
         res = minimize(
-            fun, theta, jac=True, method="L-BFGS-B",
+            fun,
+            theta,
+            jac=True,
+            method="L-BFGS-B",
             options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 1e-15, "gtol": 1e-11},
         )
         _, layers = unpack(res.x)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["increasing_root", "power_penalty_prox", "power_penalty_objective"]
+__all__ = ["increasing_root", "power_penalty_objective", "power_penalty_prox"]
 
 _BISECTION_STEPS = 200
 

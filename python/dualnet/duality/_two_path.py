@@ -9,7 +9,6 @@ hidden units stay non-negative, so each path acts linearly with gain tau_k^L.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -47,9 +46,9 @@ class ReLUNetworkSolution(NetworkResult):
     beta : float
     """
 
-    layers: Tuple[np.ndarray, ...]
+    layers: tuple[np.ndarray, ...]
     primal_objective: float
-    dual_objective: Optional[float]
+    dual_objective: float | None
     dual: np.ndarray
     dual_note: str
     depth: int

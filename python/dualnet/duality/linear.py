@@ -23,7 +23,6 @@ Formulations (``formulation``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import numpy as np
 
@@ -80,10 +79,10 @@ class DeepLinearSolution(NetworkResult):
         The problem that was solved.
     """
 
-    layers: Tuple[np.ndarray, ...]
+    layers: tuple[np.ndarray, ...]
     reduced: np.ndarray
     primal_objective: float
-    dual_objective: Optional[float]
+    dual_objective: float | None
     dual: np.ndarray
     dual_note: str
     exact: bool
@@ -101,7 +100,7 @@ def deep_linear(
     beta,
     *,
     depth: int = 2,
-    width: Optional[int] = None,
+    width: int | None = None,
     formulation: str = "weight_decay",
     t: float = 1.0,
     tol: float = 1e-10,
@@ -157,7 +156,7 @@ def deep_linear(
     (True, [(5, 1), (1, 1), (1,)])
     """
     X = as_data_matrix(X)
-    n, d = X.shape
+    n = X.shape[0]
     Y = np.asarray(y)
     vector = Y.ndim == 2
     if vector:
@@ -207,9 +206,9 @@ def deep_linear(
     primal = 0.5 * float(np.sum((yhat - Y) ** 2)) + 0.5 * beta * squared_frobenius(penalized)
     if depth == 2 or constrained:
         if vector:
-            norm = lambda lam: np.linalg.norm(X.T @ lam, 2)  # noqa: E731 - spectral norm
+            norm = lambda lam: np.linalg.norm(X.T @ lam, 2)
         else:
-            norm = lambda lam: np.linalg.norm(X.T @ lam)  # noqa: E731
+            norm = lambda lam: np.linalg.norm(X.T @ lam)
         point = feasible_dual_point("squared", yhat, Y, beta_convex, norm)
         dual, dual_objective, note = point.dual, point.dual_objective, ""
     else:
@@ -249,12 +248,12 @@ def _thin_svd(X) -> _SVD:
 
 
 def _ridge(svd: _SVD, g: np.ndarray, rho: float) -> np.ndarray:
-    """Coordinates (in the basis Vt) of the ridge solution (X^T X + rho I)^{-1} X^T y, g = S U^T y."""
+    """Ridge solution (X^T X + rho I)^{-1} X^T y in the basis Vt, given g = S U^T y."""
     return g / (svd.s**2 + rho)
 
 
 def _group_norm_solution(svd: _SVD, y, beta) -> np.ndarray:
-    """argmin_w 1/2||Xw - y||^2 + beta ||w|| (section 3): 0 or the ridge point with rho||w|| = beta."""
+    """argmin_w 1/2||Xw - y||^2 + beta ||w|| (section 3): 0 or the ridge point, rho||w|| = beta."""
     d = svd.Vt.shape[1]
     g = svd.s * (svd.U.T @ y)
     norm_g = float(np.linalg.norm(g))
@@ -346,11 +345,13 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
         Z, momentum = Z_new, momentum_new
         if it % 10 == 1 or it == max_iter:
             R = C - S * Z  # residual in range(U); the rest of Y - XW is constant
-            primal = 0.5 * float(np.sum(R * R)) + const + beta * float(
-                np.sum(np.linalg.svd(Z, compute_uv=False))
+            primal = (
+                0.5 * float(np.sum(R * R))
+                + const
+                + beta * float(np.sum(np.linalg.svd(Z, compute_uv=False)))
             )
             scale = max(1.0, float(np.linalg.norm(S * R, 2)) / beta)
-            # Lambda = (U R + (I - U U^T) Y) / scale; its dual objective <Lambda, Y> - ||Lambda||^2/2.
+            # Lambda = (U R + (I - U U^T) Y) / scale; dual objective <Lambda, Y> - ||Lambda||^2/2.
             inner = float(np.sum(R * C)) + 2.0 * const
             sq = float(np.sum(R * R)) + 2.0 * const
             dual = inner / scale - 0.5 * sq / scale**2

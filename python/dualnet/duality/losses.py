@@ -42,14 +42,14 @@ import numpy as np
 from .._validation import check_positive
 
 __all__ = [
-    "Loss",
-    "SquaredLoss",
-    "HingeLoss",
-    "LogisticLoss",
     "CrossEntropyLoss",
     "DualPoint",
-    "get_loss",
+    "HingeLoss",
+    "LogisticLoss",
+    "Loss",
+    "SquaredLoss",
     "feasible_dual_point",
+    "get_loss",
 ]
 
 # Points this far outside a dual domain (in the domain's own units) are still accepted, clipped.
@@ -205,7 +205,9 @@ class CrossEntropyLoss(Loss):
     def check_targets(self, y) -> np.ndarray:
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim != 2 or not np.all((Y == 0.0) | (Y == 1.0)) or not np.all(Y.sum(axis=1) == 1.0):
-            raise ValueError("cross-entropy targets must be one-hot rows, shape (n_samples, n_classes)")
+            raise ValueError(
+                "cross-entropy targets must be one-hot rows, shape (n_samples, n_classes)"
+            )
         return Y
 
     def value(self, yhat, y) -> float:
@@ -232,9 +234,7 @@ class CrossEntropyLoss(Loss):
         return float(np.sum(_xlogx(Q)))
 
 
-_LOSSES = {
-    cls.name: cls for cls in (SquaredLoss, HingeLoss, LogisticLoss, CrossEntropyLoss)
-}
+_LOSSES = {cls.name: cls for cls in (SquaredLoss, HingeLoss, LogisticLoss, CrossEntropyLoss)}
 
 
 def get_loss(loss) -> Loss:

@@ -6,7 +6,8 @@ the two features c_+ and c_- (disjoint supports), reached by the first-layer dir
 Over-parameterized Neural Networks*, JMLR 2021). The two-layer problem is a Lasso on those two
 orthogonal features:
 
-    alpha_+- = ST(||a|| c_+-^T y, beta) / (||a||^2 ||c_+-||^2),   yhat* = ||a|| (alpha_+ c_+ + alpha_- c_-),
+    alpha_+- = ST(||a|| c_+-^T y, beta) / (||a||^2 ||c_+-||^2),
+    yhat* = ||a|| (alpha_+ c_+ + alpha_- c_-),
 
 with dual constraint ||a|| max(|lambda^T c_+|, |lambda^T c_-|) <= beta.
 
