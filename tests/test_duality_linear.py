@@ -1,32 +1,12 @@
 """deep_linear against cvxpy, local search on the non-convex network, and the oracles O1-O9."""
 
-import warnings
-
 import dualnet
 import numpy as np
 import pytest
+from reference.accurate_cvxpy import solve_accurately
 from reference.deep_networks import deep_objective, train_deep_network
 
 cp = pytest.importorskip("cvxpy")
-
-
-def _solve(problem):
-    """Clarabel at the tightest tolerance it reports as accurate (1e-10, else 1e-9, else 1e-8)."""
-    for tol in (1e-10, 1e-9, 1e-8):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            try:
-                problem.solve(
-                    solver="CLARABEL",
-                    tol_gap_abs=tol,
-                    tol_gap_rel=tol,
-                    tol_feas=tol,
-                    tol_ktratio=1e-8,
-                )
-                return problem.value
-            except UserWarning:
-                continue
-    raise AssertionError("the cvxpy reference did not solve accurately")
 
 
 def _data(n=20, d=5, K=None, seed=0):
@@ -39,25 +19,25 @@ def _data(n=20, d=5, K=None, seed=0):
 def _group_norm_cvxpy(X, y, beta):
     w = cp.Variable(X.shape[1])
     primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(X @ w - y) + beta * cp.norm(w, 2)))
-    _solve(primal)
+    solve_accurately(primal)
     lam = cp.Variable(X.shape[0])
     dual = cp.Problem(
         cp.Maximize(lam @ y - 0.5 * cp.sum_squares(lam)), [cp.norm(X.T @ lam, 2) <= beta]
     )
-    _solve(dual)
+    solve_accurately(dual)
     return primal.value, w.value, dual.value, lam.value
 
 
 def _nuclear_cvxpy(X, Y, beta):
     W = cp.Variable((X.shape[1], Y.shape[1]))
     primal = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(X @ W - Y) + beta * cp.normNuc(W)))
-    _solve(primal)
+    solve_accurately(primal)
     Lam = cp.Variable(Y.shape)
     dual = cp.Problem(
         cp.Maximize(cp.sum(cp.multiply(Lam, Y)) - 0.5 * cp.sum_squares(Lam)),
         [cp.sigma_max(X.T @ Lam) <= beta],
     )
-    _solve(dual)
+    solve_accurately(dual)
     return primal.value, W.value, dual.value, Lam.value
 
 
