@@ -8,10 +8,17 @@ ReLU network equals a convex program over activation patterns, and its dual cert
 from importlib.metadata import PackageNotFoundError, version
 
 from .duality import (
+    Certificate,
     DeepLinearSolution,
+    OptimalNeurons,
     ReLUNetworkSolution,
+    Spline1D,
+    certify,
+    certify_linear,
     deep_linear,
+    optimal_neurons,
     rank_one_relu,
+    spline_1d,
     whitened_relu,
 )
 
@@ -21,10 +28,17 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "Certificate",
     "DeepLinearSolution",
+    "OptimalNeurons",
     "ReLUNetworkSolution",
+    "Spline1D",
     "__version__",
+    "certify",
+    "certify_linear",
     "deep_linear",
+    "optimal_neurons",
     "rank_one_relu",
+    "spline_1d",
     "whitened_relu",
 ]
