@@ -1,6 +1,8 @@
 """deep_linear against cvxpy, local search on the non-convex network, and the oracles O1-O9."""
 
 import dualnet
+import pickle
+
 import numpy as np
 import pytest
 from dualnet.duality.certify import certify_linear
@@ -357,6 +359,14 @@ def test_bad_input_raises():
         sol.predict(X[:, :3])
     with pytest.raises(AttributeError):
         sol.primal_objective = 0.0  # frozen
+
+
+def test_results_pickle():
+    X, y = _data()
+    sol = dualnet.deep_linear(X, y, 0.5, depth=3)
+    again = pickle.loads(pickle.dumps(sol))
+    assert again.primal_objective == sol.primal_objective and again.dual_note == sol.dual_note
+    np.testing.assert_array_equal(again.layers[0], sol.layers[0])
 
 
 def test_predict_matches_layers():

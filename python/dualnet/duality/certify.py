@@ -106,8 +106,10 @@ def certify(X, y, beta, first_layer, second_layer, *, patterns=None, bias=False)
         Default: ``dualnet.activation_patterns(X, bias=bias)`` (exact where enumeration is
         feasible). Sampled patterns give a bound relative to those patterns (``exact=False``).
     bias : bool
-        Whether the hidden neurons have biases (regularized like the weights). Networks with an
-        output bias are not covered.
+        Whether the hidden neurons have biases (regularized like the weights). An output bias o
+        fits in with bias=True as one more neuron (0, ..., 0, sqrt|o|) with output weight
+        sign(o) sqrt|o| (then regularized too); scikit-learn's MLPRegressor with ``alpha``
+        corresponds to beta = alpha * n, its loss being the mean 1/(2n)||.||^2.
 
     Returns
     -------
