@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   });
 
   bind_pattern_set(m);
+  bind_solver(m);
 }
