@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
 
   bind_pattern_set(m);
   bind_patterns(m);
+  bind_solver(m);
 }

@@ -27,3 +27,4 @@ inline dualnet::StopRequested python_stop_requested() {
 
 void bind_pattern_set(py::module_& m);
 void bind_patterns(py::module_& m);
+void bind_solver(py::module_& m);
