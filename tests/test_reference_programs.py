@@ -40,13 +40,13 @@ def test_gated_reference_matches_group_lasso_closed_form():
     objective, v, w = solve_gated(X, y, np.ones((8, 1), bool), beta)
     expected = (1 - beta / np.linalg.norm(X.T @ y)) * (X.T @ y)
     np.testing.assert_allclose(v[:, 0], expected, atol=1e-7)
-    assert objective == pytest.approx(convex_objective(X, y, np.ones((8, 1)), beta, expected[:, None]),
-                                      rel=1e-9)
+    at_closed_form = convex_objective(X, y, np.ones((8, 1)), beta, expected[:, None])
+    assert objective == pytest.approx(at_closed_form, rel=1e-9)
     assert not np.any(w)
 
 
 def test_relu_reference_matches_whitened_closed_form():
-    # n <= d, X X^T = I: every sign vector is a pattern and P* = h(||y_+||) + h(||y_-||) (section 9).
+    # n <= d, X X^T = I: every sign vector is a pattern, P* = h(||y_+||) + h(||y_-||) (section 9).
     rng = np.random.default_rng(2)
     Q, _ = np.linalg.qr(rng.standard_normal((5, 3)))
     X = Q.T  # (3, 5) with orthonormal rows

@@ -12,4 +12,25 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+from .exceptions import ConvergenceWarning
+from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
+
+__all__ = [
+    "ConvergenceWarning",
+    "ConvexReLURegressor",
+    "ReLUFit",
+    "ReLUPath",
+    "__version__",
+    "beta_max",
+    "fit_relu",
+    "fit_relu_path",
+]
+
+
+def __getattr__(name):
+    # The estimators need scikit-learn: imported on first use, not at `import dualnet`.
+    if name == "ConvexReLURegressor":
+        from .estimators import ConvexReLURegressor
+
+        return ConvexReLURegressor
+    raise AttributeError(f"module 'dualnet' has no attribute {name!r}")
