@@ -39,11 +39,16 @@ def _problem(case):
         X = rng.standard_normal((10, 2))
         y = X[:, 0] * X[:, 1] + 0.1 * rng.standard_normal(10)
         bias = False
-    elif case == "degenerate":  # duplicate, sign-flipped and zero rows
+    elif case == "degenerate":  # duplicate and sign-flipped rows, a zero row before the bias
         X = rng.standard_normal((6, 1))
         X = np.vstack([X, X[:2], -X[3:4], np.zeros((1, 1))])
         y = rng.standard_normal(X.shape[0])
         bias = True
+    elif case == "2d-degenerate":  # zero rows of X itself (no bias), repeats, sign flips
+        X = rng.standard_normal((5, 2))
+        X = np.vstack([X, np.zeros((2, 2)), X[1], -2 * X[2]])
+        y = rng.standard_normal(X.shape[0])
+        bias = False
     elif case == "n<d":  # independent rows: every sign vector s is a pattern with gate X^+ s
         X = rng.standard_normal((3, 5))
         y = np.array([1.0, -2.0, 0.5])
@@ -60,7 +65,7 @@ def _problem(case):
     return X, y, bias, masks, gates
 
 
-CASES = ["1d-bias", "2d", "degenerate", "n<d", "n<d-bias"]
+CASES = ["1d-bias", "2d", "degenerate", "2d-degenerate", "n<d", "n<d-bias"]
 
 
 def _fit(case, model, beta_fraction=0.2, tol=TOL):
