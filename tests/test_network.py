@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dualnet._network import (
     cone_decomposition,
@@ -130,3 +132,29 @@ def test_cone_decomposition_rejects_unknown_or_boundary_gates():
         cone_decomposition(Z, masks, bad, u)
     with pytest.raises(ValueError, match="gates must have shape"):
         cone_decomposition(Z, masks, gates[:, :-1], u)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 12),
+    n_repeats=st.integers(0, 3),
+    scale=st.floats(1e-3, 1e3),
+)
+def test_cone_decomposition_property(seed, n, n_repeats, scale):
+    rng = np.random.default_rng(seed)
+    Z = scale * rng.standard_normal((n, 2))
+    Z = np.vstack([Z, Z[rng.integers(0, n, n_repeats)] * rng.choice([-1.0, 1.0], (n_repeats, 1))])
+    masks, gates = planar_patterns(Z)
+    u = rng.standard_normal(gates.shape) / scale
+    v, w = cone_decomposition(Z, masks, gates, u)
+    signs = np.where(masks, 1.0, -1.0)
+    size = scale * (np.abs(v).max() + np.abs(w).max())
+    assert np.min(signs * (Z @ v)) >= -1e-12 * size
+    assert np.min(signs * (Z @ w)) >= -1e-12 * size
+    first, second = map_back(v, w)
+    np.testing.assert_allclose(
+        relu_network_predict(Z, first, second),
+        np.sum(masks * (Z @ u), axis=1),
+        atol=1e-9 * max(1.0, size),
+    )
