@@ -12,6 +12,29 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
+from .exceptions import ConvergenceWarning
 from .patterns import Patterns, activation_patterns, count_patterns
+from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
-__all__ = ["Patterns", "__version__", "activation_patterns", "count_patterns"]
+__all__ = [
+    "ConvergenceWarning",
+    "ConvexReLURegressor",
+    "Patterns",
+    "ReLUFit",
+    "ReLUPath",
+    "__version__",
+    "activation_patterns",
+    "beta_max",
+    "count_patterns",
+    "fit_relu",
+    "fit_relu_path",
+]
+
+
+def __getattr__(name):
+    # The estimators need scikit-learn: imported on first use, not at `import dualnet`.
+    if name == "ConvexReLURegressor":
+        from .estimators import ConvexReLURegressor
+
+        return ConvexReLURegressor
+    raise AttributeError(f"module 'dualnet' has no attribute {name!r}")

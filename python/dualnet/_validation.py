@@ -8,8 +8,11 @@ import numpy as np
 
 __all__ = [
     "as_data_matrix",
+    "as_pattern_masks",
     "as_target_vector",
+    "check_choice",
     "check_positive",
+    "check_positive_integer",
     "check_random_state",
     "check_same_rows",
 ]
@@ -86,3 +89,36 @@ def check_random_state(random_state) -> np.random.Generator:
     raise TypeError(
         f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
     )
+
+
+def check_positive_integer(value, name: str, *, allow_none: bool = False):
+    """Return value as an int >= 1 (or None when allow_none)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Return value if it is one of choices, else raise a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def as_pattern_masks(masks, n_rows: int, name: str = "patterns") -> np.ndarray:
+    """Return activation masks as a bool array of shape (n_rows, P) with P >= 1."""
+    arr = np.asarray(masks)
+    if arr.dtype != bool:
+        raise TypeError(f"{name} must be a Patterns object or a bool array, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_samples, n_patterns), got shape {arr.shape}"
+        )
+    check_same_rows(n_rows, arr.shape[0], name)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: it holds no activation pattern")
+    return arr
