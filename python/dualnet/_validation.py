@@ -11,6 +11,7 @@ __all__ = [
     "as_pattern_masks",
     "as_target_vector",
     "check_choice",
+    "check_integer",
     "check_positive",
     "check_positive_integer",
     "check_random_state",
@@ -91,15 +92,20 @@ def check_random_state(random_state) -> np.random.Generator:
     )
 
 
+def check_integer(value, name: str, *, minimum: int) -> int:
+    """Return value as an int, requiring an integer (not a bool) >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def check_positive_integer(value, name: str, *, allow_none: bool = False):
     """Return value as an int >= 1 (or None when allow_none)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
+    return check_integer(value, name, minimum=1)
 
 
 def check_choice(value, name: str, choices) -> str:
