@@ -14,4 +14,7 @@ PYBIND11_MODULE(_core, m) {
   });
 
   bind_pattern_set(m);
+#ifdef DUALNET_SANITIZE
+  bind_sanitizer_probe(m);
+#endif
 }

@@ -26,3 +26,6 @@ inline dualnet::StopRequested python_stop_requested() {
 }
 
 void bind_pattern_set(py::module_& m);
+#ifdef DUALNET_SANITIZE
+void bind_sanitizer_probe(py::module_& m);
+#endif
