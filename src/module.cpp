@@ -3,6 +3,8 @@
 
 #include <dualnet/memory_budget.hpp>
 
+#include <string>
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "dualnet's compiled core (private: use the dualnet package API).";
 
@@ -15,7 +17,15 @@ PYBIND11_MODULE(_core, m) {
     } catch (const dualnet::Interrupted&) {
       PyErr_SetNone(PyExc_KeyboardInterrupt);
     } catch (const dualnet::MemoryBudgetExceeded& e) {
-      PyErr_SetString(PyExc_MemoryError, e.what());
+      // The whole message, even past a NUL (PyErr_SetString would stop there), and never a
+      // decoding error of its own.
+      const std::string& message = e.message();
+      PyObject* text = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()),
+                                            "replace");
+      if (text) {
+        PyErr_SetObject(PyExc_MemoryError, text);
+        Py_DECREF(text);
+      }
     }
   });
 

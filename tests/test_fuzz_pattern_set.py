@@ -86,3 +86,8 @@ def test_regression_zero_rows_are_refused_before_looping():
     masks = np.zeros((0, 10**15), dtype=bool)  # no memory, but 10^15 patterns to loop over
     with pytest.raises(ValueError, match="masks has no rows"):
         _core.PatternSet.from_masks(masks, np.zeros((0, 10**15)))
+
+
+def test_regression_memory_error_message_survives_nul():
+    with pytest.raises(MemoryError, match="a\x00b needs about 2 B"):
+        _core.check_memory_budget(2, "a\x00b", 1)

@@ -31,11 +31,15 @@ namespace dualnet {
 class MemoryBudgetExceeded : public std::runtime_error {
  public:
   MemoryBudgetExceeded(const std::string& message, std::size_t required, std::size_t budget)
-      : std::runtime_error(message), required_bytes_(required), budget_bytes_(budget) {}
+      : std::runtime_error(message), message_(message), required_bytes_(required),
+        budget_bytes_(budget) {}
+  // The full message; what() stops at the first NUL a caller's name might contain.
+  const std::string& message() const { return message_; }
   std::size_t required_bytes() const { return required_bytes_; }
   std::size_t budget_bytes() const { return budget_bytes_; }
 
  private:
+  std::string message_;
   std::size_t required_bytes_;
   std::size_t budget_bytes_;
 };
