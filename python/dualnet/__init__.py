@@ -7,6 +7,11 @@ ReLU network equals a convex program over activation patterns, and its dual cert
 
 from importlib.metadata import PackageNotFoundError, version
 
+try:
+    __version__ = version("dualnet")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
 from .duality import (
     Certificate,
     DeepLinearSolution,
@@ -21,24 +26,41 @@ from .duality import (
     spline_1d,
     whitened_relu,
 )
-
-try:
-    __version__ = version("dualnet")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from .exceptions import ConvergenceWarning
+from .patterns import Patterns, activation_patterns, count_patterns
+from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
 __all__ = [
     "Certificate",
+    "ConvergenceWarning",
+    "ConvexReLURegressor",
     "DeepLinearSolution",
     "OptimalNeurons",
+    "Patterns",
+    "ReLUFit",
     "ReLUNetworkSolution",
+    "ReLUPath",
     "Spline1D",
     "__version__",
+    "activation_patterns",
+    "beta_max",
     "certify",
     "certify_linear",
+    "count_patterns",
     "deep_linear",
+    "fit_relu",
+    "fit_relu_path",
     "optimal_neurons",
     "rank_one_relu",
     "spline_1d",
     "whitened_relu",
 ]
+
+
+def __getattr__(name):
+    # The estimators need scikit-learn: imported on first use, not at `import dualnet`.
+    if name == "ConvexReLURegressor":
+        from .estimators import ConvexReLURegressor
+
+        return ConvexReLURegressor
+    raise AttributeError(f"module 'dualnet' has no attribute {name!r}")

@@ -1,0 +1,154 @@
+#include <dualnet/cone_projection.hpp>
+
+#include <Eigen/QR>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dualnet {
+
+Scalar PatternCone::relative_violation(const Vector& u) const {
+  const Scalar norm_u = u.norm();
+  if (norm_u == 0) return 0;
+  const Index g = dim();
+  Scalar worst = 0;
+  for_each_row([&](Index, Scalar s, const Scalar* xk) {
+    Scalar dot = 0, sq = 0;
+    for (Index j = 0; j < g; ++j) {
+      dot += xk[j] * u[j];
+      sq += xk[j] * xk[j];
+    }
+    if (sq > 0) worst = std::max(worst, -s * dot / (std::sqrt(sq) * norm_u));
+  });
+  return worst;
+}
+
+namespace {
+
+// Columns a_k (g, |rows|) of the passive set.
+Eigen::MatrixXd passive_columns(const PatternCone& cone, const std::vector<Index>& rows) {
+  Eigen::MatrixXd a(cone.dim(), static_cast<Index>(rows.size()));
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    a.col(static_cast<Index>(j)) = cone.sign(rows[j]) * cone.X.row(rows[j]).transpose();
+  return a;
+}
+
+// argmin_z ||c + A_P^T z|| (the unconstrained least-squares step of Lawson-Hanson).
+Vector least_squares(const Eigen::MatrixXd& a, const Vector& c) {
+  if (a.cols() == 0) return Vector();
+  return a.colPivHouseholderQr().solve(-c);
+}
+
+}  // namespace
+
+ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
+                                 const std::vector<Index>& warm_rows, Scalar stop_below,
+                                 Index max_scans) {
+  const Index g = cone.dim(), n = cone.n_rows();
+  if (max_scans < 0) max_scans = 4 * g + 20;
+  ConeProjection out;
+  const Scalar c_norm = c.norm();
+  if (c_norm == 0) {
+    out.u = Vector::Zero(g);
+    out.multipliers = Vector();
+    out.converged = true;
+    return out;
+  }
+
+  // Warm start: keep the warm rows whose least-squares multipliers are positive (dropping the
+  // others and re-solving), which is a valid Lawson-Hanson state (mu_P > 0, mu elsewhere 0).
+  std::vector<Index> rows;
+  for (Index k : warm_rows)
+    if (k >= 0 && k < n && std::find(rows.begin(), rows.end(), k) == rows.end() &&
+        static_cast<Index>(rows.size()) < g)
+      rows.push_back(k);
+  Vector mu;
+  while (!rows.empty()) {
+    mu = least_squares(passive_columns(cone, rows), c);
+    std::vector<Index> kept;
+    for (std::size_t j = 0; j < rows.size(); ++j)
+      if (mu[static_cast<Index>(j)] > 0) kept.push_back(rows[j]);
+    if (kept.size() == rows.size()) break;
+    rows.swap(kept);
+  }
+  if (rows.empty()) mu = Vector();
+
+  // Relative tolerance of the optimality test -a_k^T u <= tol ||x_k|| ||c||.
+  const Scalar tol = 1e-12;
+  Eigen::MatrixXd a = passive_columns(cone, rows);
+  Vector u = c + a * mu;
+  for (;;) {
+    if (u.norm() <= stop_below) break;
+    if (out.n_scans >= max_scans) break;
+    ++out.n_scans;
+    // Most violated row, relative to its norm (rows already passive have a_k^T u = 0).
+    Index entering = -1;
+    Scalar worst = 0;
+    cone.for_each_row([&](Index k, Scalar s, const Scalar* xk) {
+      Scalar dot = 0, sq = 0;
+      for (Index j = 0; j < g; ++j) {
+        dot += xk[j] * u[j];
+        sq += xk[j] * xk[j];
+      }
+      const Scalar violation = -s * dot;
+      if (violation > tol * std::sqrt(sq) * c_norm && violation * violation > worst * sq) {
+        worst = violation * violation / sq;
+        entering = k;
+      }
+    });
+    if (entering < 0) {
+      out.converged = true;
+      break;
+    }
+    if (std::find(rows.begin(), rows.end(), entering) != rows.end()) break;  // round-off stall
+    rows.push_back(entering);
+    Vector current(static_cast<Index>(rows.size()));
+    current.head(current.size() - 1) = mu;
+    current[current.size() - 1] = 0;
+    // Inner loop: move from `current` (feasible) towards the least-squares point z, stopping at
+    // the first multiplier that reaches zero, and drop it (Lawson-Hanson steps 6-11).
+    bool stalled = false;
+    for (Index inner = 0; inner < 4 * g + 10; ++inner) {
+      a = passive_columns(cone, rows);
+      Vector z = least_squares(a, c);
+      if (inner == 0 && z[z.size() - 1] <= 0) {  // the entering row cannot help: round-off
+        stalled = true;
+        break;
+      }
+      if ((z.array() > 0).all()) {
+        current = z;
+        break;
+      }
+      Scalar alpha = 1;
+      for (Index j = 0; j < z.size(); ++j)
+        if (z[j] <= 0) alpha = std::min(alpha, current[j] / (current[j] - z[j]));
+      current += alpha * (z - current);
+      std::vector<Index> kept;
+      std::vector<Scalar> kept_mu;
+      for (std::size_t j = 0; j < rows.size(); ++j)
+        if (current[static_cast<Index>(j)] > 1e-300) {
+          kept.push_back(rows[j]);
+          kept_mu.push_back(current[static_cast<Index>(j)]);
+        }
+      rows.swap(kept);
+      current = Eigen::Map<Vector>(kept_mu.data(), static_cast<Index>(kept_mu.size()));
+      if (rows.empty()) break;
+    }
+    if (stalled) {
+      rows.pop_back();
+      break;
+    }
+    mu = current;
+    a = passive_columns(cone, rows);
+    u = c + a * mu;
+  }
+  // The certificate is ||c + A^T mu|| for the mu actually held (nonnegative by construction).
+  a = passive_columns(cone, rows);
+  out.u = rows.empty() ? c : Vector(c + a * mu);
+  out.rows = rows;
+  out.multipliers = rows.empty() ? Vector() : mu;
+  out.bound = out.u.norm();
+  return out;
+}
+
+}  // namespace dualnet

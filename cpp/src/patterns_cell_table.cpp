@@ -1,0 +1,98 @@
+#include <dualnet/patterns_cell_table.hpp>
+
+#include <algorithm>
+
+namespace dualnet {
+
+namespace {
+inline std::uint64_t mix64(std::uint64_t x) {  // splitmix64 finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+}  // namespace
+
+std::uint64_t hash_words(const Word* words, Index n_words, std::uint64_t seed) {
+  std::uint64_t h = mix64(seed + 0x9e3779b97f4a7c15ULL);
+  for (Index k = 0; k < n_words; ++k) h = mix64(h ^ (words[k] + 0x9e3779b97f4a7c15ULL * std::uint64_t(k + 1)));
+  return h;
+}
+
+CellTable::CellTable(Index n_bits, Index gate_dim, bool keep_cells, Index max_cells)
+    : n_bits_(n_bits),
+      gate_dim_(keep_cells ? gate_dim : 0),
+      words_(words_for_rows(n_bits)),
+      keep_(keep_cells),
+      max_cells_(max_cells),
+      slots_(64, -1) {}
+
+bool CellTable::same(Index i, const Word* bits, std::uint64_t h, std::uint64_t& h2,
+                     bool& have_h2) const {
+  if (hash_[i] != h) return false;
+  if (keep_) return std::equal(bits, bits + words_, bits_.data() + i * words_);
+  if (!have_h2) {
+    h2 = second_hash(bits);
+    have_h2 = true;
+  }
+  return check_[i] == h2;
+}
+
+Index CellTable::find(const Word* bits) const {
+  const std::uint64_t h = hash_words(bits, words_, 0);
+  const std::size_t mask = slots_.size() - 1;
+  std::uint64_t h2 = 0;
+  bool have_h2 = false;
+  for (std::size_t s = h & mask;; s = (s + 1) & mask) {
+    const Index i = slots_[s];
+    if (i < 0) return -1;
+    if (same(i, bits, h, h2, have_h2)) return i;
+  }
+}
+
+bool CellTable::add(const Word* bits, const Scalar* gate) {
+  const std::uint64_t h = hash_words(bits, words_, 0);
+  std::size_t mask = slots_.size() - 1;
+  std::uint64_t h2 = 0;
+  bool have_h2 = false;
+  std::size_t s = h & mask;
+  for (;; s = (s + 1) & mask) {
+    const Index i = slots_[s];
+    if (i < 0) break;
+    if (same(i, bits, h, h2, have_h2)) {
+      if (gate && keep_)
+        for (Index j = 0; j < gate_dim_; ++j) gates_[i * gate_dim_ + j] += gate[j];
+      return false;
+    }
+  }
+  if (size_ >= max_cells_) throw CellLimitExceeded(max_cells_);
+  slots_[s] = size_;
+  hash_.push_back(h);
+  if (keep_) {
+    bits_.insert(bits_.end(), bits, bits + words_);
+    if (gate)
+      gates_.insert(gates_.end(), gate, gate + gate_dim_);
+    else
+      gates_.insert(gates_.end(), static_cast<std::size_t>(gate_dim_), 0.0);
+  } else {
+    check_.push_back(have_h2 ? h2 : second_hash(bits));
+  }
+  ++size_;
+  if (2 * static_cast<std::size_t>(size_) > slots_.size()) grow();
+  return true;
+}
+
+void CellTable::grow() {
+  std::vector<Index> slots(slots_.size() * 2, -1);
+  const std::size_t mask = slots.size() - 1;
+  for (Index i = 0; i < size_; ++i) {
+    std::size_t s = hash_[i] & mask;
+    while (slots[s] >= 0) s = (s + 1) & mask;
+    slots[s] = i;
+  }
+  slots_.swap(slots);
+}
+
+}  // namespace dualnet

@@ -1,2 +1,0 @@
-// Keeps dualnet_core a real library while it has no other translation unit.
-namespace dualnet {}
