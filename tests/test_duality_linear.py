@@ -1,8 +1,8 @@
 """deep_linear against cvxpy, local search on the non-convex network, and the oracles O1-O9."""
 
-import dualnet
 import pickle
 
+import dualnet
 import numpy as np
 import pytest
 from dualnet.duality.certify import certify_linear
@@ -359,6 +359,14 @@ def test_bad_input_raises():
         sol.predict(X[:, :3])
     with pytest.raises(AttributeError):
         sol.primal_objective = 0.0  # frozen
+
+
+def test_iteration_cap_warns_and_reports():
+    X, Y = _data(K=3, seed=15)
+    with pytest.warns(dualnet.ConvergenceWarning, match="max_iter=2"):
+        sol = dualnet.deep_linear(X, Y, 0.5, tol=1e-14, max_iter=2)
+    assert not sol.converged and not sol.exact
+    assert sol.duality_gap >= 0  # still a certified (loose) gap
 
 
 def test_results_pickle():

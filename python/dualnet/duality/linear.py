@@ -22,6 +22,7 @@ Formulations (``formulation``):
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ from .._validation import (
     check_positive,
     check_same_rows,
 )
+from ..exceptions import ConvergenceWarning
 from ._forward import NetworkResult, linear_forward, squared_frobenius
 from ._one_dim import increasing_root, power_penalty_prox
 from .losses import feasible_dual_point
@@ -73,6 +75,7 @@ class DeepLinearSolution(NetworkResult):
         True when the network is a certified global optimum (to ``tol`` for iterative solves).
     converged : bool
         Whether the iterative solver (vector outputs) met ``tol``; True for closed forms.
+        When False a ``dualnet.ConvergenceWarning`` was emitted.
     n_iter : int
         Iterations of the iterative solver (0 for closed forms and root finding).
     depth, formulation, beta, t
@@ -201,6 +204,13 @@ def deep_linear(
         layers = _matrix_layers(W, depth, width)
         w = W
 
+    if not converged:
+        warnings.warn(
+            f"deep_linear stopped after {n_iter} iterations (max_iter={max_iter}) before reaching "
+            f"tol={tol:g}; the network is returned with its certified objectives",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     yhat = linear_forward(X, layers)
     penalized = layers[-2:] if constrained else layers
     primal = 0.5 * float(np.sum((yhat - Y) ** 2)) + 0.5 * beta * squared_frobenius(penalized)

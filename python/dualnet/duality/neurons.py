@@ -64,24 +64,6 @@ class OptimalNeurons:
         return bool(np.all(self.upper_bounds <= self.beta * (1.0 + 1e-12)))
 
 
-def _augment(X, bias):
-    if not bias:
-        return X
-    return np.ascontiguousarray(np.hstack([X, np.ones((X.shape[0], 1))]))
-
-
-def _as_patterns(patterns, n_rows):
-    from ..patterns import Patterns
-
-    if isinstance(patterns, Patterns):
-        if patterns.pattern_set.n_rows != n_rows:
-            raise ValueError(f"X has {n_rows} rows but patterns has {patterns.pattern_set.n_rows}")
-        return patterns
-    from .._validation import as_pattern_masks
-
-    return Patterns.from_masks(as_pattern_masks(patterns, n_rows))
-
-
 def pattern_constraints(Xa, dual, patterns):
     """Cone projections of +-X^T D_i lambda for every pattern (Xa already augmented).
 
@@ -125,7 +107,7 @@ def optimal_neurons(X, dual, beta, patterns, *, bias=None, rtol: float = 1e-6) -
     patterns : Patterns or bool ndarray, shape (n, P)
         The activation patterns D_i (``dualnet.activation_patterns``).
     bias : bool, optional
-        Whether the patterns include a bias; default ``patterns.bias``.
+        Whether the patterns include a bias; default ``patterns.bias`` (False for masks).
     rtol : float
         Relative tolerance of ``tight`` and ``active_rows``.
 
@@ -143,15 +125,18 @@ def optimal_neurons(X, dual, beta, patterns, *, bias=None, rtol: float = 1e-6) -
     >>> bool(ext.values.max() <= 0.1 * (1 + 1e-6)), bool(ext.tight.any())
     (True, True)
     """
+    from ..patterns import Patterns
+    from ..relu import _as_patterns, _augment
+
     X = as_data_matrix(X)
     n = X.shape[0]
     dual = as_target_vector(dual, n, "dual")
     beta = check_positive(beta, "beta")
     rtol = check_positive(rtol, "rtol")
-    patterns = _as_patterns(patterns, n)
     if bias is None:
-        bias = bool(patterns.bias)
-    Xa = _augment(X, bias)
+        bias = bool(patterns.bias) if isinstance(patterns, Patterns) else False
+    patterns = _as_patterns(patterns, X, bool(bias), None)
+    Xa = _augment(X, bool(bias))
     if patterns.pattern_set.gate_dim != Xa.shape[1]:
         raise ValueError(
             f"patterns have gate dimension {patterns.pattern_set.gate_dim} but X "
