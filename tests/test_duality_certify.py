@@ -6,6 +6,8 @@ import dualnet
 import numpy as np
 import pytest
 from dualnet import _core
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 if not hasattr(_core, "project_onto_pattern_cone"):
     pytest.skip("needs the compiled convex solver", allow_module_level=True)
@@ -153,3 +155,31 @@ def test_gated_optimum_is_below_the_relu_optimum():  # O15
         gated_fit = dualnet.fit_relu(X, y, beta, patterns=patterns, model="gated", tol=1e-8)
         assert gated_fit.primal_objective == pytest.approx(gated, rel=1e-6)
         assert gated <= fit.dual_objective + 1e-8 <= fit.primal_objective + 2e-8
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 8),
+    d=st.integers(1, 3),
+    width=st.integers(1, 4),
+    bias=st.booleans(),
+    log_beta=st.floats(-1.5, 1.0),
+)
+def test_certified_bound_is_below_every_network_and_feasible(seed, n, d, width, bias, log_beta):
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    beta = 10.0**log_beta
+    g = d + int(bias)
+    U, a = rng.standard_normal((g, width)), rng.standard_normal(width)
+    cert = dualnet.certify(X, y, beta, U, a, bias=bias)
+    assert cert.lower_bound <= cert.primal_objective + 1e-12
+    with warnings.catch_warnings():  # only its objective, an upper bound on p*, is used
+        warnings.simplefilter("ignore", dualnet.ConvergenceWarning)
+        fit = dualnet.fit_relu(X, y, beta, bias=bias, patterns=cert.patterns)
+    assert cert.lower_bound <= fit.primal_objective + 1e-9
+    # feasibility against many random neurons, independent of the cone kernel
+    Xa = np.c_[X, np.ones(n)] if bias else X
+    V = rng.standard_normal((g, 20000))
+    V /= np.linalg.norm(V, axis=0)
+    assert np.max(np.abs(cert.dual @ np.maximum(Xa @ V, 0))) <= beta * (1 + 1e-9)
