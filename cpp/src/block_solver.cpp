@@ -116,8 +116,7 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
       ++scans;
       Scalar t = 1;
       Index blocking = -1;
-      cone.products(d, ad);
-      cone.products(u, au);
+      cone.products(u, d, au, ad);
       const Index n = cone.n_rows();
       for (Index k = 0; k < n; ++k) {
         // a_k^T d < -1e-12 ||x_k|| ||d||: the step moves towards the row's boundary.

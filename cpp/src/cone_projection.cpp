@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace dualnet {
 
@@ -13,12 +15,40 @@ Vector inverse_row_norms(const MatrixCRef& X) {
   return out;
 }
 
+namespace {
+
+// Negates the entries of the rows outside the pattern, branch-free: the sign bit of each double
+// is flipped by the complement of the mask bit.
+void apply_signs(const PatternSet& patterns, Index index, Scalar* values, Index n) {
+  const Word* mask = patterns.pattern(index);
+  for (Index base = 0; base < n; base += kWordBits) {
+    const Word outside = ~mask[base / kWordBits];
+    const Index top = std::min(kWordBits, n - base);
+    for (Index b = 0; b < top; ++b) {
+      std::uint64_t bits;
+      std::memcpy(&bits, values + base + b, sizeof bits);
+      bits ^= ((outside >> b) & 1u) << 63;
+      std::memcpy(values + base + b, &bits, sizeof bits);
+    }
+  }
+}
+
+}  // namespace
+
 void PatternCone::products(const Vector& u, Vector& out) const {
   out.noalias() = X * u;
-  const Word* mask = patterns.pattern(index);
-  const Index n = X.rows();
-  for (Index k = 0; k < n; ++k)
-    if (!((mask[k / kWordBits] >> (k % kWordBits)) & 1u)) out[k] = -out[k];
+  apply_signs(patterns, index, out.data(), X.rows());
+}
+
+void PatternCone::products(const Vector& u, const Vector& d, Vector& au, Vector& ad) const {
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 2> both(X.cols(), 2);
+  both.col(0) = u;
+  both.col(1) = d;
+  const Eigen::Matrix<Scalar, Eigen::Dynamic, 2> products = X * both;
+  au = products.col(0);
+  ad = products.col(1);
+  apply_signs(patterns, index, au.data(), X.rows());
+  apply_signs(patterns, index, ad.data(), X.rows());
 }
 
 Scalar PatternCone::relative_violation(const Vector& u) const {

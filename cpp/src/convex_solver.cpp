@@ -100,14 +100,20 @@ class Engine {
       }
       ++epochs;
       anderson_step();
-      // Certify once the epochs since the last certificate cost as much as one (so certificates
-      // take at most about half the time), or earlier when the working set stalls: an epoch
-      // gaining less than 1e-3 of the last certified gap means the working-set problem is
-      // nearly solved and the remaining gap is the outside blocks'.
+      // Certify when the extrapolated dual point of the last window is ready (late in a solve it
+      // is the point that closes the gap: r itself lags, its dual-norm excess is linear in the
+      // distance to the optimum while the primal error is quadratic), when the epochs since the
+      // last certificate cost twice as much as one (so certificates take at most about a third
+      // of the time), or when the working set stalls: an epoch gaining less than 1e-3 of the
+      // last certified gap means the working-set problem is nearly solved and the remaining gap
+      // is the outside blocks'.
       const Scalar objective = working_objective();
       const bool stalled = last_objective - objective <= 1e-3 * (primal_ - best_dual_);
       last_objective = objective;
-      if (work < certificate_work_ && !stalled && epochs < settings_.max_iter) continue;
+      const bool candidate_ready = dual_candidate_.size() == n_;
+      if (!candidate_ready && work < 2 * certificate_work_ && !stalled &&
+          epochs < settings_.max_iter)
+        continue;
       work = 0;
       refresh_residual();
       certify();
@@ -242,8 +248,11 @@ class Engine {
         bound = gradients_.col(i).norm();
       } else {
         const Vector c = sign_of(j) * gradients_.col(i);
-        ConeBound b =
-            cone_dual_norm_bound(cone(i), c, beta_, bound_rows_[static_cast<std::size_t>(j)]);
+        // A few scans per certificate: the bound is valid at any iterate, and the next
+        // certificate resumes from the rows kept (the first ones, from scratch, would
+        // otherwise cost g scans for every violating block).
+        ConeBound b = cone_dual_norm_bound(cone(i), c, beta_,
+                                           bound_rows_[static_cast<std::size_t>(j)], 6);
         bound = b.bound;
         scans += b.n_scans;
       }
@@ -501,19 +510,28 @@ Scalar beta_max(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patt
   const Vector target = y;
   all_block_gradients(X, patterns, target.data(), gradients);
   Scalar best = 0;
-  const Vector inverse_norms =
-      program == ConvexProgram::relu ? inverse_row_norms(X) : Vector();
+  if (program == ConvexProgram::gated) {
+    for (Index i = 0; i < patterns.size(); ++i) best = std::max(best, gradients.col(i).norm());
+    return best;
+  }
+  // ReLU: ||Proj_K(c)|| <= ||c||, so blocks are visited by decreasing ||c|| and the scan stops
+  // once ||c|| cannot beat the best; each projection stops as soon as its certified bound is
+  // below the best so far (it cannot be the maximum), and runs to convergence otherwise.
+  const Vector inverse_norms = inverse_row_norms(X);
+  std::vector<std::pair<Scalar, Index>> order;  // (||c||, signed block: i or -(i + 1))
   for (Index i = 0; i < patterns.size(); ++i) {
-    const Vector c = gradients.col(i);
-    if (program == ConvexProgram::gated) {
-      best = std::max(best, c.norm());
-    } else {
-      const PatternCone cone{X, patterns, i, inverse_norms};
-      // Converged projections: the exact cone dual norms (their bounds, were a projection
-      // stopped by its scan cap, are still upper bounds).
-      best = std::max(best, project_onto_cone(cone, c, {}, -1, 100 * g + 100).bound);
-      best = std::max(best, project_onto_cone(cone, Vector(-c), {}, -1, 100 * g + 100).bound);
-    }
+    const Scalar norm = gradients.col(i).norm();
+    order.emplace_back(norm, i);
+    order.emplace_back(norm, -(i + 1));
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [norm, signed_block] : order) {
+    if (norm <= best) break;
+    const Index i = signed_block >= 0 ? signed_block : -signed_block - 1;
+    const Vector c = signed_block >= 0 ? Vector(gradients.col(i)) : Vector(-gradients.col(i));
+    const PatternCone cone{X, patterns, i, inverse_norms};
+    const ConeProjection proj = project_onto_cone(cone, c, {}, best, 100 * g + 100);
+    best = std::max(best, proj.bound);
   }
   return best;
 }

@@ -37,6 +37,8 @@ struct PatternCone {
   Scalar sign(Index k) const { return patterns.active(k, index) ? Scalar{1} : Scalar{-1}; }
   // out[k] = a_k^T u for every row: one matrix-vector product, then the signs from the bitset.
   void products(const Vector& u, Vector& out) const;
+  // Both a_k^T u and a_k^T d in one pass over X.
+  void products(const Vector& u, const Vector& d, Vector& au, Vector& ad) const;
   // Most negative (a_k^T u) / (||x_k|| ||u||) over the rows, clipped at 0: the relative violation.
   Scalar relative_violation(const Vector& u) const;
 };
