@@ -12,6 +12,13 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
+from .duality import (
+    DeepLinearSolution,
+    ReLUNetworkSolution,
+    deep_linear,
+    rank_one_relu,
+    whitened_relu,
+)
 from .exceptions import ConvergenceWarning
 from .patterns import Patterns, activation_patterns, count_patterns
 from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
@@ -19,15 +26,20 @@ from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 __all__ = [
     "ConvergenceWarning",
     "ConvexReLURegressor",
+    "DeepLinearSolution",
     "Patterns",
+    "ReLUNetworkSolution",
     "ReLUFit",
     "ReLUPath",
     "__version__",
     "activation_patterns",
     "beta_max",
     "count_patterns",
+    "deep_linear",
     "fit_relu",
     "fit_relu_path",
+    "rank_one_relu",
+    "whitened_relu",
 ]
 
 

@@ -1,0 +1,38 @@
+"""The duality toolkit: closed-form optimal networks, optimal neurons from the dual, certificates.
+
+Ergen & Pilanci, *Convex Duality of Deep Neural Networks* (2020): optimal hidden weights of a
+norm-regularized network are extreme points of the dual constraint set; deep linear layers are
+rank one and aligned; rank-one and whitened data give closed forms. Each function here returns
+every layer's weights together with the dual certificate where strong duality holds.
+"""
+
+from ._two_path import ReLUNetworkSolution
+from .linear import DeepLinearSolution, deep_linear
+from .losses import (
+    CrossEntropyLoss,
+    DualPoint,
+    HingeLoss,
+    LogisticLoss,
+    Loss,
+    SquaredLoss,
+    feasible_dual_point,
+    get_loss,
+)
+from .rank_one import rank_one_relu
+from .whitened import whitened_relu
+
+__all__ = [
+    "CrossEntropyLoss",
+    "DeepLinearSolution",
+    "DualPoint",
+    "HingeLoss",
+    "LogisticLoss",
+    "Loss",
+    "ReLUNetworkSolution",
+    "SquaredLoss",
+    "deep_linear",
+    "feasible_dual_point",
+    "get_loss",
+    "rank_one_relu",
+    "whitened_relu",
+]
