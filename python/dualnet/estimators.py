@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_choice, check_positive, check_positive_integer
 from .exceptions import ConvergenceWarning
+from .patterns import activation_patterns
 from .relu import _MODELS, _fit_relu
 
 __all__ = ["ConvexReLURegressor", "EstimatorConvergenceWarning"]
@@ -40,8 +41,12 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         Give every hidden neuron a bias (a ones column is appended to X). The bias is regularized
         like the other weights.
     max_patterns : int or None, default=None
-        Passed to :func:`dualnet.activation_patterns` (method ``"auto"``): a cap on the number of
-        activation patterns. The certificate is global only when the pattern set is exact.
+        Passed to :func:`dualnet.activation_patterns` (method ``"auto"``): the largest pattern
+        set enumerated exactly; beyond it the patterns are sampled. The certificate is global
+        only when the pattern set is exact (``patterns_.exact``).
+    n_gates : int or None, default=None
+        Passed to :func:`dualnet.activation_patterns`: the number of random gates drawn when the
+        patterns are sampled.
     tol : float, default=1e-6
         Target certified relative duality gap.
     max_iter : int or None, default=None
@@ -76,13 +81,14 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(
-        self, alpha=1e-3, *, model="relu", bias=True, max_patterns=None, tol=1e-6, max_iter=None,
-        random_state=None, verbose=False,
+        self, alpha=1e-3, *, model="relu", bias=True, max_patterns=None, n_gates=None, tol=1e-6,
+        max_iter=None, random_state=None, verbose=False,
     ):
         self.alpha = alpha
         self.model = model
         self.bias = bias
         self.max_patterns = max_patterns
+        self.n_gates = n_gates
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
@@ -100,15 +106,14 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        from .patterns import activation_patterns
-
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         alpha = check_positive(self.alpha, "alpha")
         check_choice(self.model, "model", _MODELS)
         max_patterns = check_positive_integer(self.max_patterns, "max_patterns", allow_none=True)
+        n_gates = check_positive_integer(self.n_gates, "n_gates", allow_none=True)
         n = X.shape[0]
         patterns = activation_patterns(
-            X, bias=bool(self.bias), method="auto", max_patterns=max_patterns,
+            X, bias=bool(self.bias), method="auto", max_patterns=max_patterns, n_gates=n_gates,
             random_state=self.random_state,
         )
         result = _fit_relu(

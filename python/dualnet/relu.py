@@ -35,6 +35,7 @@ from ._validation import (
     check_positive_integer,
 )
 from .exceptions import ConvergenceWarning
+from .patterns import Patterns, activation_patterns
 
 __all__ = ["ReLUFit", "ReLUPath", "beta_max", "fit_relu", "fit_relu_path"]
 
@@ -212,8 +213,6 @@ def _augment(X: np.ndarray, bias: bool) -> np.ndarray:
 
 
 def _as_patterns(patterns, X: np.ndarray, bias: bool, random_state):
-    from .patterns import Patterns, activation_patterns
-
     if patterns is None:
         return activation_patterns(X, bias=bias, method="auto", random_state=random_state)
     if isinstance(patterns, Patterns):
