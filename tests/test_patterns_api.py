@@ -96,3 +96,26 @@ def test_count_patterns_bad_input_and_budget():
     X = np.random.default_rng(0).standard_normal((3000, 6))
     with pytest.raises(ValueError, match="work budget"):
         dualnet.count_patterns(X)
+
+
+def test_long_enumeration_stops_on_keyboard_interrupt():
+    # The enumeration runs without the GIL and polls for signals: an alarm raising
+    # KeyboardInterrupt must stop it long before it would finish (about 1.2 million cells).
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        pytest.skip("needs POSIX timers on the main thread")
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    X = np.random.default_rng(0).standard_normal((30, 7))
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            dualnet.activation_patterns(X, method="exact", max_patterns=2_000_000)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

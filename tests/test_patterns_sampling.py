@@ -72,3 +72,13 @@ def test_auto_chooses_exact_when_affordable_and_sample_otherwise():
     assert auto.exact_count is None
     limited = dualnet.activation_patterns(small, max_patterns=100, n_gates=64, random_state=0)
     assert limited.method == "sample" and len(limited) <= 64
+    assert limited.exact_count == dualnet.count_patterns(small) and not limited.exact
+
+
+def test_sampling_reports_the_exact_count_of_degenerate_data():
+    X = np.random.default_rng(5).integers(-2, 3, (40, 3)).astype(float)
+    sampled = dualnet.activation_patterns(X, method="sample", n_gates=20000, random_state=0)
+    exact = dualnet.activation_patterns(X, method="exact")
+    assert sampled.exact_count == len(exact) == dualnet.count_patterns(X)
+    assert sampled.exact == (len(sampled) == len(exact))
+    assert {m.tobytes() for m in sampled.masks.T} <= {m.tobytes() for m in exact.masks.T}

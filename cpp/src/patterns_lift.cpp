@@ -1,4 +1,5 @@
 #include <dualnet/patterns_lift.hpp>
+#include <dualnet/patterns_kernels.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -42,33 +43,42 @@ PatternSet lift_cells(const ReducedRows& reduced, const CellTable& cells, Index 
 }
 
 Index first_unverified_pattern(MatrixCRef X, const PatternSet& patterns) {
-  const Index n = X.rows(), p = X.cols();
-  const Vector row_norm = X.rowwise().norm();
-  // Blocks of patterns: one matrix product X * G per block instead of a product per gate.
+  const Index n = X.rows(), p = X.cols(), words = patterns.words_per_pattern();
+  // Unit rows, so one threshold interior * ||g|| serves every row; zero rows stay zero and must
+  // be active (their bits are forced on before comparing).
+  Matrix unit = X;
+  std::vector<Word> zero_rows(static_cast<std::size_t>(words), 0);
+  Index n_zero = 0;
+  for (Index k = 0; k < n; ++k) {
+    const double norm = X.row(k).stableNorm();
+    if (norm > 0) {
+      unit.row(k) /= norm;
+    } else {
+      zero_rows[k / kWordBits] |= Word{1} << (k % kWordBits);
+      ++n_zero;
+    }
+  }
+  // Blocks of patterns: one matrix product per block instead of a product per gate.
   constexpr Index kBlock = 256;
   Matrix gates(p, kBlock);
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> scores(n, kBlock);  // column-major
-  Vector gate_norm(kBlock);
+  std::vector<Word> signs(static_cast<std::size_t>(words));
   for (Index start = 0; start < patterns.size(); start += kBlock) {
     const Index count = std::min(kBlock, patterns.size() - start);
     for (Index c = 0; c < count; ++c)
       for (Index j = 0; j < p; ++j) gates(j, c) = patterns.gate(start + c)[j];
-    gate_norm.head(count) = gates.leftCols(count).colwise().norm().transpose();
-    scores.leftCols(count).noalias() = X * gates.leftCols(count);
+    scores.leftCols(count).noalias() = unit * gates.leftCols(count);
     for (Index c = 0; c < count; ++c) {
       const Index i = start + c;
-      if (!std::isfinite(gate_norm(c))) return i;
-      const double* score = scores.col(c).data();
+      const double gate_norm = gates.col(c).norm();
+      if (!std::isfinite(gate_norm)) return i;
+      Index n_small = 0;
+      min_abs_above(scores.col(c).data(), n, ArrangementTolerance::interior * gate_norm, n_small);
+      if (n_small != n_zero) return i;  // a nonzero row too close to the gate
+      pack_signs(scores.col(c).data(), n, signs.data());
       const Word* bits = patterns.pattern(i);
-      for (Index k = 0; k < n; ++k) {
-        const bool on = (bits[k / kWordBits] >> (k % kWordBits)) & 1;
-        if (row_norm(k) == 0) {
-          if (!on) return i;
-          continue;
-        }
-        if (std::abs(score[k]) <= ArrangementTolerance::interior * row_norm(k) * gate_norm(c)) return i;
-        if ((score[k] > 0) != on) return i;
-      }
+      for (Index w = 0; w < words; ++w)
+        if ((signs[w] | zero_rows[w]) != bits[w]) return i;
     }
   }
   return -1;

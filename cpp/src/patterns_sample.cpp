@@ -1,5 +1,6 @@
 #include <dualnet/patterns_cell_table.hpp>
 #include <dualnet/patterns_hyperplanes.hpp>
+#include <dualnet/patterns_kernels.hpp>
 #include <dualnet/patterns_lift.hpp>
 #include <dualnet/patterns_sample.hpp>
 
@@ -86,7 +87,11 @@ SampledPatterns sample_patterns(MatrixCRef X, Index n_gates, std::uint64_t seed,
 
   using ColMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   ColMatrix gaussian(q, kBlock), rays(q, kBlock), steps(q, kBlock);
-  ColMatrix gaussian_scores(m, kBlock), ray_scores(m, kBlock), step_scores(m, kBlock);
+  ColMatrix gaussian_scores(m, kBlock), ray_scores(m, kBlock);
+  std::vector<Index> through;
+  std::vector<std::vector<Index>> subset_of(static_cast<std::size_t>(kBlock));
+  double margin = 0;
+  const double* scores = nullptr;
   std::vector<Vector> basis(static_cast<std::size_t>(q), Vector(q));
   std::vector<Index> subset;
   std::vector<char> chosen(static_cast<std::size_t>(m), 0);
@@ -123,6 +128,7 @@ SampledPatterns sample_patterns(MatrixCRef X, Index n_gates, std::uint64_t seed,
       for (Index j = 0; j < q; ++j) x(j) = rng();
       project_out(basis, k, x);
       rays.col(n_vertex) = x / x.norm();
+      subset_of[n_vertex] = subset;
       // The step direction: Gaussian, orthogonal to v.
       for (Index j = 0; j < q; ++j) z(j) = rng();
       z -= rays.col(n_vertex).dot(z) * rays.col(n_vertex);
@@ -131,7 +137,6 @@ SampledPatterns sample_patterns(MatrixCRef X, Index n_gates, std::uint64_t seed,
     }
     gaussian_scores.leftCols(n_gaussian).noalias() = A * gaussian.leftCols(n_gaussian);
     ray_scores.leftCols(n_vertex).noalias() = A * rays.leftCols(n_vertex);
-    step_scores.leftCols(n_vertex).noalias() = A * steps.leftCols(n_vertex);
 
     Index next_gaussian = 0, next_vertex = 0;
     for (Index i = start; i < start + count; ++i) {
@@ -139,32 +144,45 @@ SampledPatterns sample_patterns(MatrixCRef X, Index n_gates, std::uint64_t seed,
       if (!(vertices && (i & 1))) {
         const Index c = next_gaussian++;
         z = gaussian.col(c);
-        score = gaussian_scores.col(c);
+        Index n_zero = 0;
+        margin = min_abs_above(gaussian_scores.col(c).data(), m, 0.0, n_zero);
+        if (n_zero > 0) margin = 0;
+        scores = gaussian_scores.col(c).data();
       } else {
         const Index c = next_vertex++;
         // Step from v along w, small enough that no hyperplane off v changes sign: |a^T w| <= ||w||
-        // for unit normals, so eps = min_off |a^T v| / (2 ||w||) keeps them at half their value.
-        // Which cell is entered depends only on the hyperplanes through v, not on eps.
-        const auto t = ray_scores.col(c), tw = step_scores.col(c);
-        const double off = (t.array().abs() > ArrangementTolerance::incidence)
-                               .select(t.array().abs(), std::numeric_limits<double>::infinity())
-                               .minCoeff();
-        const double norm = steps.col(c).norm();
+        // for unit normals, so eps = min_off |a^T v| / (2 ||w||) keeps each at least half its value
+        // and its sign. Only the hyperplanes through v need a product with w; which cell is
+        // entered depends on them alone, not on eps.
+        const auto t = ray_scores.col(c);
+        const auto w = steps.col(c);
+        Index n_through = 0;
+        const double off = min_abs_above(t.data(), m, ArrangementTolerance::incidence, n_through);
+        // Usually exactly the chosen hyperplanes pass through v; scan for others only if not.
+        if (n_through == static_cast<Index>(subset_of[c].size())) {
+          through = subset_of[c];
+        } else {
+          through.clear();
+          for (Index j = 0; j < m; ++j)
+            if (std::abs(t(j)) <= ArrangementTolerance::incidence) through.push_back(j);
+        }
+        const double norm = w.norm();
         const double eps = std::isfinite(off) ? 0.5 * off / norm : 1.0 / norm;
-        z = rays.col(c) + eps * steps.col(c);
-        score = t + eps * tw;
+        z = rays.col(c) + eps * w;
+        score = t;
+        margin = 0.5 * off;
+        for (Index j : through) {
+          score(j) = eps * A.row(j).dot(w);
+          margin = std::min(margin, std::abs(score(j)));
+        }
+        scores = score.data();
       }
       // Reject a gate that is not strictly inside a cell; pack the signs a word at a time.
-      if (!(score.cwiseAbs().minCoeff() > threshold * z.norm())) {
+      if (!(margin > threshold * z.norm())) {
         ++out.n_rejected;
         continue;
       }
-      for (Index w = 0; w < words; ++w) {
-        const Index base = w * kWordBits, len = std::min(kWordBits, m - base);
-        Word word = 0;
-        for (Index b = 0; b < len; ++b) word |= Word(score(base + b) > 0) << b;
-        bits[w] = word;
-      }
+      pack_signs(scores, m, bits.data());
       // The first gate that finds a pattern is kept.
       cells.add(bits.data(), z.data(), 0.0);
     }

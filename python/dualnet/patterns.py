@@ -31,6 +31,8 @@ MEMORY_BUDGET_BYTES = 2 * 1024**3
 # Counting visits C(m, r - 1) subsets of the m hyperplanes at O(m r) each; beyond this many
 # operations count_patterns refuses rather than running for minutes.
 _COUNT_WORK_LIMIT = 2e10
+# Work that sampling spends at most on finding the exact count it reports.
+_SAMPLE_COUNT_WORK_LIMIT = 2e7
 # Bytes per cell of the counting hash table (two hashes, an index and table slack).
 _COUNT_BYTES_PER_CELL = 48
 
@@ -54,8 +56,9 @@ class Patterns:
     n_draws : int or None
         Gates drawn by the sampler; None unless ``method == "sample"``.
     exact_count : int or None
-        The number of patterns of X when it is known (always for ``"exact"``; for ``"sample"``
-        when the rank of X is at most 2, where the count is a closed form).
+        The number of patterns of X when it is known: always for ``"exact"``; for ``"sample"``
+        when it is cheap to establish (rank at most 2, or general position checked, or a
+        degenerate arrangement counted, within about 2e7 operations).
     """
 
     pattern_set: _core.PatternSet = field(repr=False)
@@ -237,7 +240,10 @@ def activation_patterns(
     _check_memory(n_gates * bytes_per_pattern, "n_gates", n_gates)
     seed = int(rng.integers(0, 2**63))
     pattern_set, n_draws, _ = _core.sample_patterns(Xa, n_gates, seed)
-    exact_count = bound if r <= 2 else None
+    try:  # the exact count, when it is cheap to establish, says what the sample covers
+        exact_count = _exact_count(Xa, m, r, _SAMPLE_COUNT_WORK_LIMIT)
+    except ValueError:
+        exact_count = None
     return Patterns(
         pattern_set,
         exact=exact_count is not None and len(pattern_set) == exact_count,
@@ -272,11 +278,15 @@ def count_patterns(X, *, bias=False) -> int:
     """
     Xa, _ = _augmented(X, bias)
     m, r = _core.arrangement_size(Xa)
+    return _exact_count(Xa, m, r, _COUNT_WORK_LIMIT)
+
+
+def _exact_count(Xa, m: int, r: int, work_limit: float) -> int:
+    """The number of cells of Xa's arrangement (m hyperplanes, rank r); ValueError beyond budget."""
     bound = _cover_count(m, r)
     if r <= 2:
         return bound
-    subsets = math.comb(m, r - 1)
-    max_subsets = _COUNT_WORK_LIMIT / (m * r)
+    max_subsets = work_limit / (m * r)
     max_cells = MEMORY_BUDGET_BYTES // _COUNT_BYTES_PER_CELL
     try:
         _, _, general, n_cells = _core.count_patterns(Xa, max_subsets, max_cells)
@@ -288,8 +298,8 @@ def count_patterns(X, *, bias=False) -> int:
     except ValueError as exc:
         raise ValueError(
             f"X has {m} distinct hyperplanes in rank {r}: establishing general position (where "
-            f"Cover's count {bound} holds) visits {subsets} subsets, more than the work budget "
-            f"({exc})"
+            f"Cover's count {bound} holds) visits {math.comb(m, r - 1)} subsets, more than the "
+            f"work budget ({exc})"
         ) from None
     return bound if general else int(n_cells)
 
