@@ -215,7 +215,8 @@ class Engine {
     r_ = y_;
     for (Index j = 0; j < nb_; ++j) {
       if (u_.col(j).squaredNorm() == 0) continue;
-      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data());
+      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data(),
+                           &workspace_);
     }
     Scalar penalty = 0;
     for (Index j = 0; j < nb_; ++j) penalty += u_.col(j).norm();
@@ -412,7 +413,7 @@ class Engine {
     const Scalar s = sign_of(j);
     const BlockGram& q = gram(i);
     Vector gradient(g_);
-    block_gradient(X_, patterns_, i, r_.data(), gradient.data());
+    block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
     const Vector u_old = u_.col(j);
     const Vector b = s * gradient + q.gram * u_old;
     Vector u_new;
@@ -427,7 +428,7 @@ class Engine {
     }
     const Vector delta = u_new - u_old;
     if (delta.squaredNorm() > 0) {
-      add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data());
+      add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data(), &workspace_);
       u_.col(j) = u_new;
     }
     return cost;
@@ -444,6 +445,7 @@ class Engine {
 
   Vector inverse_norms_;  // ReLU: 1 / ||x_k||, shared by the cones
   BlockMatrix u_;  // (g, nb): column j is block j
+  Vector workspace_;  // (n) masked products of dense patterns
   Vector r_;       // residual y - yhat: the dual iterate
   Scalar primal_ = 0;
   Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();
