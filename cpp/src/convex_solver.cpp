@@ -72,6 +72,7 @@ class Engine {
       if (!source) continue;
       Vector c = source->col(pattern_of(j));
       if (c.norm() == 0) continue;
+      poll();
       // A warm start must be feasible for the ReLU program: project it onto its cone.
       ConeProjection proj = project_onto_cone(cone(pattern_of(j)), c);
       u_.col(j) = proj.u;
@@ -95,7 +96,7 @@ class Engine {
     bool converged = relative_gap() <= settings_.tol;
     while (!converged && epochs < settings_.max_iter) {
       for (Index j : ws_) {
-        if (interrupt_) interrupt_->poll();
+        poll();
         work += update_block(j);
       }
       ++epochs;
@@ -191,6 +192,9 @@ class Engine {
   }
 
  private:
+  void poll() {
+    if (interrupt_) interrupt_->poll();
+  }
   Index pattern_of(Index j) const { return j < p_ ? j : j - p_; }
   Scalar sign_of(Index j) const { return j < p_ ? Scalar{1} : Scalar{-1}; }
   PatternCone cone(Index i) const { return PatternCone{X_, patterns_, i, inverse_norms_}; }
@@ -243,6 +247,7 @@ class Engine {
     Index scans = 0;
     Scalar max_bound = 0, max_ws_bound = 0;
     for (Index j = 0; j < nb_; ++j) {
+      poll();
       const Index i = pattern_of(j);
       Scalar bound;
       if (!relu_) {
