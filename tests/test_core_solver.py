@@ -120,6 +120,9 @@ def test_matches_clarabel_with_certified_gap(n, d, n_patterns, seed, bias, beta_
     check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
     reference = reference_optimum(X, y, masks, beta, relu=relu)
     assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+    # The certified interval [dual, primal] contains the optimum Clarabel found.
+    assert sol.dual_objective <= reference * (1 + 1e-7)
+    assert reference <= sol.primal_objective * (1 + 1e-7)
     assert sol.n_active == np.count_nonzero(
         (np.linalg.norm(sol.v, axis=0) > 0) | (np.linalg.norm(sol.w, axis=0) > 0)
     )
@@ -299,3 +302,25 @@ def test_invalid_input_names_the_argument():
         _core.solve_convex(X.astype(np.float32), y, patterns, 1.0, relu=False)
     with pytest.raises(TypeError):
         _core.solve_convex(np.asfortranarray(X), y, patterns, 1.0, relu=False)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gated_path_certificates_on_random_problems(seed):
+    """Warm-started path: every gap is certified, objectives decrease with beta."""
+    rng = np.random.default_rng(100 + seed)
+    n, d, n_patterns = int(rng.integers(20, 120)), int(rng.integers(1, 6)), int(rng.integers(1, 40))
+    X, y, masks, gates = make_problem(n, d, n_patterns, seed, bias=bool(seed % 2))
+    if seed == 4:
+        X = np.hstack([X, X[:, :1]])  # a repeated column: singular block Grams
+        gates = np.vstack([gates, np.zeros((1, n_patterns))])
+    patterns = pattern_set(masks, gates)
+    top = _core.beta_max(X, y, patterns, relu=False)
+    previous, v = None, None
+    for fraction in (0.5, 0.2, 0.05, 0.01):
+        beta = fraction * top
+        sol = _core.solve_convex(X, y, patterns, beta, relu=False, tol=1e-7, v0=v)
+        assert sol.converged
+        check_certificate(X, y, masks, beta, sol, relu=False, tol=1e-7)
+        if previous is not None:
+            assert sol.primal_objective <= previous * (1 + 1e-6)
+        previous, v = sol.primal_objective, sol.v
