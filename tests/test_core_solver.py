@@ -324,3 +324,20 @@ def test_gated_path_certificates_on_random_problems(seed):
         if previous is not None:
             assert sol.primal_objective <= previous * (1 + 1e-6)
         previous, v = sol.primal_objective, sol.v
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_masks_no_gate_realises(relu):
+    """Random masks: most pattern cones are {0}; the solver and certificate still hold."""
+    rng = np.random.default_rng(3)
+    X, y, _, _ = make_problem(30, 3, 1, 7, bias=True)
+    masks = rng.random((30, 12)) > 0.5
+    masks[:, :4] = X @ rng.standard_normal((4, 4)) >= 0
+    patterns = pattern_set(masks, np.full((4, 12), np.nan))
+    beta = 0.05 * _core.beta_max(X, y, patterns, relu=relu)
+    sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-8)
+    assert sol.converged
+    check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
+    assert sol.primal_objective == pytest.approx(
+        reference_optimum(X, y, masks, beta, relu=relu), rel=1e-6
+    )
