@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dualnet import _core
+from reference.convex_programs import convex_objective, solve_gated, solve_relu
 
 cp = pytest.importorskip("cvxpy")
 
@@ -26,16 +27,6 @@ def make_problem(n, d, n_patterns, seed, *, bias=False, y_scale=1.0):
 
 def pattern_set(masks, gates):
     return _core.PatternSet.from_masks(np.ascontiguousarray(masks), np.ascontiguousarray(gates))
-
-
-def prediction(X, masks, v, w):
-    return ((X @ (v - w)) * masks).sum(axis=1)
-
-
-def primal_objective(X, y, masks, beta, v, w):
-    residual = prediction(X, masks, v, w) - y
-    norms = np.linalg.norm(v, axis=0).sum() + np.linalg.norm(w, axis=0).sum()
-    return 0.5 * residual @ residual + beta * norms
 
 
 def dual_objective(y, theta):
@@ -56,25 +47,13 @@ def cone_dual_norm(X, mask, c):
 
 def reference_optimum(X, y, masks, beta, *, relu):
     """The convex program (gated or ReLU) solved by cvxpy + Clarabel."""
-    d, n_patterns = X.shape[1], masks.shape[1]
-    v = cp.Variable((d, n_patterns))
-    w = cp.Variable((d, n_patterns))
-    pred = sum(cp.multiply(masks[:, i], X @ (v[:, i] - w[:, i])) for i in range(n_patterns))
-    penalty = sum(cp.norm(v[:, i]) + cp.norm(w[:, i]) for i in range(n_patterns))
-    constraints = [w == 0]
-    if relu:
-        constraints = []
-        for i in range(n_patterns):
-            rows = cone_rows(X, masks[:, i])
-            constraints += [rows @ v[:, i] >= 0, rows @ w[:, i] >= 0]
-    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(pred - y) + beta * penalty), constraints)
-    problem.solve(solver=cp.CLARABEL)
-    return problem.value
+    solve = solve_relu if relu else solve_gated
+    return solve(X, y, masks, beta).objective
 
 
 def check_certificate(X, y, masks, beta, sol, *, relu, tol):
     """Gap recomputed from the returned points; dual feasibility checked block by block."""
-    primal = primal_objective(X, y, masks, beta, sol.v, sol.w)
+    primal = convex_objective(X, y, masks, beta, sol.v, sol.w)
     dual = dual_objective(y, sol.dual)
     assert sol.primal_objective == pytest.approx(primal, rel=1e-10, abs=1e-12)
     assert sol.dual_objective == pytest.approx(dual, rel=1e-10, abs=1e-12)
@@ -120,6 +99,9 @@ def test_matches_clarabel_with_certified_gap(n, d, n_patterns, seed, bias, beta_
     check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
     reference = reference_optimum(X, y, masks, beta, relu=relu)
     assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+    # The certified interval [dual, primal] contains the optimum Clarabel found.
+    assert sol.dual_objective <= reference * (1 + 1e-7)
+    assert reference <= sol.primal_objective * (1 + 1e-7)
     assert sol.n_active == np.count_nonzero(
         (np.linalg.norm(sol.v, axis=0) > 0) | (np.linalg.norm(sol.w, axis=0) > 0)
     )
@@ -219,7 +201,7 @@ def test_budget_exhausted_returns_max_iter_with_an_honest_gap(relu):
     beta = 0.01 * _core.beta_max(X, y, patterns, relu=relu)
     sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-14, max_iter=1)
     assert not sol.converged and sol.status == "max_iter" and sol.n_iter == 1
-    primal = primal_objective(X, y, masks, beta, sol.v, sol.w)
+    primal = convex_objective(X, y, masks, beta, sol.v, sol.w)
     dual = dual_objective(y, sol.dual)
     assert sol.duality_gap == pytest.approx(primal - dual, rel=1e-8)
     assert sol.duality_gap > 0
@@ -299,3 +281,42 @@ def test_invalid_input_names_the_argument():
         _core.solve_convex(X.astype(np.float32), y, patterns, 1.0, relu=False)
     with pytest.raises(TypeError):
         _core.solve_convex(np.asfortranarray(X), y, patterns, 1.0, relu=False)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gated_path_certificates_on_random_problems(seed):
+    """Warm-started path: every gap is certified, objectives decrease with beta."""
+    rng = np.random.default_rng(100 + seed)
+    n, d, n_patterns = int(rng.integers(20, 120)), int(rng.integers(1, 6)), int(rng.integers(1, 40))
+    X, y, masks, gates = make_problem(n, d, n_patterns, seed, bias=bool(seed % 2))
+    if seed == 4:
+        X = np.hstack([X, X[:, :1]])  # a repeated column: singular block Grams
+        gates = np.vstack([gates, np.zeros((1, n_patterns))])
+    patterns = pattern_set(masks, gates)
+    top = _core.beta_max(X, y, patterns, relu=False)
+    previous, v = None, None
+    for fraction in (0.5, 0.2, 0.05, 0.01):
+        beta = fraction * top
+        sol = _core.solve_convex(X, y, patterns, beta, relu=False, tol=1e-7, v0=v)
+        assert sol.converged
+        check_certificate(X, y, masks, beta, sol, relu=False, tol=1e-7)
+        if previous is not None:
+            assert sol.primal_objective <= previous * (1 + 1e-6)
+        previous, v = sol.primal_objective, sol.v
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_masks_no_gate_realises(relu):
+    """Random masks: most pattern cones are {0}; the solver and certificate still hold."""
+    rng = np.random.default_rng(3)
+    X, y, _, _ = make_problem(30, 3, 1, 7, bias=True)
+    masks = rng.random((30, 12)) > 0.5
+    masks[:, :4] = X @ rng.standard_normal((4, 4)) >= 0
+    patterns = pattern_set(masks, np.full((4, 12), np.nan))
+    beta = 0.05 * _core.beta_max(X, y, patterns, relu=relu)
+    sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-8)
+    assert sol.converged
+    check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
+    assert sol.primal_objective == pytest.approx(
+        reference_optimum(X, y, masks, beta, relu=relu), rel=1e-6
+    )

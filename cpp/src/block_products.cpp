@@ -4,9 +4,35 @@
 
 namespace dualnet {
 
+namespace {
+
+bool use_dense(const PatternSet& patterns, Index i, const Vector* workspace) {
+  return workspace && 4 * patterns.count(i) > patterns.n_rows();
+}
+
+// values[k] *= [row k active], branch-free.
+void mask_rows(const PatternSet& patterns, Index i, Scalar* values) {
+  const Word* mask = patterns.pattern(i);
+  const Index n = patterns.n_rows();
+  for (Index base = 0; base < n; base += kWordBits) {
+    const Word bits = mask[base / kWordBits];
+    const Index top = std::min(kWordBits, n - base);
+    for (Index b = 0; b < top; ++b) values[base + b] *= static_cast<Scalar>((bits >> b) & 1u);
+  }
+}
+
+}  // namespace
+
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
-                    Scalar* out) {
-  const Index g = X.cols();
+                    Scalar* out, Vector* workspace) {
+  const Index n = X.rows(), g = X.cols();
+  if (use_dense(patterns, i, workspace)) {
+    Vector& masked = *workspace;
+    masked = Eigen::Map<const Vector>(r, n);
+    mask_rows(patterns, i, masked.data());
+    Eigen::Map<Vector>(out, g).noalias() = X.transpose() * masked;
+    return;
+  }
   const Scalar* x = X.data();
   std::fill(out, out + g, Scalar{0});
   patterns.for_each_active(i, [&](Index k) {
@@ -17,8 +43,15 @@ void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, co
 }
 
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
-                          const Scalar* u, Scalar alpha, Scalar* r) {
-  const Index g = X.cols();
+                          const Scalar* u, Scalar alpha, Scalar* r, Vector* workspace) {
+  const Index n = X.rows(), g = X.cols();
+  if (use_dense(patterns, i, workspace)) {
+    Vector& products = *workspace;
+    products.noalias() = X * Eigen::Map<const Vector>(u, g);
+    mask_rows(patterns, i, products.data());
+    Eigen::Map<Vector>(r, n) += alpha * products;
+    return;
+  }
   const Scalar* x = X.data();
   patterns.for_each_active(i, [&](Index k) {
     const Scalar* xk = x + k * g;

@@ -72,6 +72,7 @@ class Engine {
       if (!source) continue;
       Vector c = source->col(pattern_of(j));
       if (c.norm() == 0) continue;
+      poll();
       // A warm start must be feasible for the ReLU program: project it onto its cone.
       ConeProjection proj = project_onto_cone(cone(pattern_of(j)), c);
       u_.col(j) = proj.u;
@@ -95,7 +96,7 @@ class Engine {
     bool converged = relative_gap() <= settings_.tol;
     while (!converged && epochs < settings_.max_iter) {
       for (Index j : ws_) {
-        if (interrupt_) interrupt_->poll();
+        poll();
         work += update_block(j);
       }
       ++epochs;
@@ -191,6 +192,9 @@ class Engine {
   }
 
  private:
+  void poll() {
+    if (interrupt_) interrupt_->poll();
+  }
   Index pattern_of(Index j) const { return j < p_ ? j : j - p_; }
   Scalar sign_of(Index j) const { return j < p_ ? Scalar{1} : Scalar{-1}; }
   PatternCone cone(Index i) const { return PatternCone{X_, patterns_, i, inverse_norms_}; }
@@ -215,7 +219,8 @@ class Engine {
     r_ = y_;
     for (Index j = 0; j < nb_; ++j) {
       if (u_.col(j).squaredNorm() == 0) continue;
-      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data());
+      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data(),
+                           &workspace_);
     }
     Scalar penalty = 0;
     for (Index j = 0; j < nb_; ++j) penalty += u_.col(j).norm();
@@ -242,6 +247,7 @@ class Engine {
     Index scans = 0;
     Scalar max_bound = 0, max_ws_bound = 0;
     for (Index j = 0; j < nb_; ++j) {
+      poll();
       const Index i = pattern_of(j);
       Scalar bound;
       if (!relu_) {
@@ -412,7 +418,7 @@ class Engine {
     const Scalar s = sign_of(j);
     const BlockGram& q = gram(i);
     Vector gradient(g_);
-    block_gradient(X_, patterns_, i, r_.data(), gradient.data());
+    block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
     const Vector u_old = u_.col(j);
     const Vector b = s * gradient + q.gram * u_old;
     Vector u_new;
@@ -427,7 +433,7 @@ class Engine {
     }
     const Vector delta = u_new - u_old;
     if (delta.squaredNorm() > 0) {
-      add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data());
+      add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data(), &workspace_);
       u_.col(j) = u_new;
     }
     return cost;
@@ -444,6 +450,7 @@ class Engine {
 
   Vector inverse_norms_;  // ReLU: 1 / ||x_k||, shared by the cones
   BlockMatrix u_;  // (g, nb): column j is block j
+  Vector workspace_;  // (n) masked products of dense patterns
   Vector r_;       // residual y - yhat: the dual iterate
   Scalar primal_ = 0;
   Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();

@@ -12,13 +12,15 @@ namespace dualnet {
 // Column-major (g, P) matrix: column i is a block vector (gradient X^T D_i r, or a weight u_i).
 using BlockMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
-// out = X^T D_i r  (g)
+// out = X^T D_i r  (g). With a workspace (n), a dense pattern (more than a quarter of the rows
+// active) is done as one vectorised matrix-vector product with the masked r, which beats
+// walking the bits row by row; sparse patterns walk their active rows.
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
-                    Scalar* out);
+                    Scalar* out, Vector* workspace = nullptr);
 
-// r += alpha * D_i X u
+// r += alpha * D_i X u  (same workspace rule).
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
-                          const Scalar* u, Scalar alpha, Scalar* r);
+                          const Scalar* u, Scalar alpha, Scalar* r, Vector* workspace = nullptr);
 
 // Q = X^T D_i X  (g, g), symmetric.
 Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i);

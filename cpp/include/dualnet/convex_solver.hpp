@@ -7,8 +7,13 @@
 // with prediction D_i X v_i and -D_i X w_i. Working set: starts with the nonzero blocks and the
 // most violating ones (largest dual norm bound / beta), is solved until its own gap is below 0.3
 // of the full gap, then grows by up to its size with the most violating blocks (celer's strategy,
-// Massias, Gramfort & Salmon, ICML 2018). The full certificate costs one pass computing every
-// X^T D_i r (a GEMM), so it runs once the epochs since the last one have cost as much.
+// Massias, Gramfort & Salmon, ICML 2018). Every K + 1 = 9 epochs, Anderson acceleration of the
+// primal iterates (accepted only if it lowers the objective; ReLU blocks projected back onto
+// their cones) and dual extrapolation of the residuals of those epochs; the extrapolated point
+// is certified right away (late in a solve it is what closes the gap). A full certificate costs
+// one pass computing every X^T D_i r (a GEMM) plus warm-started cone bounds (ReLU); it also runs
+// once the epochs since the last one cost twice as much, or when the working set stalls.
+// The returned objective and gap are recomputed from a fresh residual of the returned blocks.
 #pragma once
 
 #include <dualnet/convex_solution.hpp>
