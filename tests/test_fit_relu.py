@@ -325,3 +325,14 @@ def test_bad_input_names_the_argument():
     fit = fit_relu(X, y, 0.1, patterns=masks)
     with pytest.raises(ValueError, match="X has 3 columns but the network was fitted on 2"):
         fit.predict(np.ones((4, 3)))
+
+
+def test_gated_model_with_gateless_masks_needs_gates_for_cone_decomposition():
+    X, y, bias, masks, gates = _problem("2d")
+    with_gates = fit_relu(X, y, 0.05, patterns=Patterns.from_masks(masks, gates), model="gated")
+    signs = np.where(masks, 1.0, -1.0)
+    products = signs * (X @ with_gates.gated_weights)
+    leaves_cone = np.any(products < 0, axis=0) & np.any(products > 0, axis=0)
+    assert np.any(leaves_cone)  # so the decomposition below needs the unknown gates
+    with pytest.raises(ValueError, match="patterns: model='gated' needs a strictly interior gate"):
+        fit_relu(X, y, 0.05, patterns=masks, model="gated")
