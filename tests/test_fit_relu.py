@@ -248,6 +248,8 @@ def test_path_matches_cold_starts_and_is_monotone(model, monkeypatch):
                              tol=TOL)
     assert explicit.primal_objectives == pytest.approx(path.primal_objectives[2:], rel=1e-6)
     assert "ReLUPath(" in repr(path)
+    clone = pickle.loads(pickle.dumps(path))
+    np.testing.assert_array_equal(clone.primal_objectives, path.primal_objectives)
 
 
 @pytest.mark.xfail(
