@@ -57,7 +57,8 @@ py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, 
   {
     // Safe without the GIL: X is a view the caller keeps alive, c a copy; no Python objects.
     py::gil_scoped_release release;
-    const dualnet::PatternCone cone{X, patterns, index};
+    const Vector inverse_norms = dualnet::inverse_row_norms(X);
+    const dualnet::PatternCone cone{X, patterns, index, inverse_norms};
     result = dualnet::project_onto_cone(cone, c, {}, -1, 100 * X.cols() + 100);
   }
   return py::make_tuple(py::array_t<double>(result.u.size(), result.u.data()), result.bound);

@@ -1,8 +1,11 @@
 """deep_linear against cvxpy, local search on the non-convex network, and the oracles O1-O9."""
 
 import dualnet
+import pickle
+
 import numpy as np
 import pytest
+from dualnet.duality.certify import certify_linear
 from reference.accurate_cvxpy import solve_accurately
 from reference.deep_networks import deep_objective, train_deep_network
 
@@ -294,6 +297,41 @@ def test_single_output_matrix_is_the_scalar_problem():
     assert b.layers[-1].shape == (1, 1) and b.exact
 
 
+# --- certify_linear: certificates for given linear networks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("K", [None, 3])
+def test_certify_linear_two_layer(K):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((10, 4))
+    Y = rng.standard_normal(10 if K is None else (10, K))
+    beta = 0.8
+    best = dualnet.deep_linear(X, Y, beta, tol=1e-12)
+    cert = certify_linear(X, Y, beta, best.layers)
+    assert abs(cert.duality_gap) <= 1e-9 * cert.primal_objective
+    shapes = [(4, 3), (3,) if K is None else (3, K)]
+    rand = certify_linear(X, Y, beta, [rng.standard_normal(s) for s in shapes])
+    assert rand.lower_bound <= best.primal_objective + 1e-9 < rand.primal_objective
+
+
+def test_certify_linear_deep():
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
+    best = dualnet.deep_linear(X, y, 0.4, depth=3, formulation="constrained", t=0.9)
+    layers = [rng.standard_normal((3, 2)), rng.standard_normal((2, 2)), rng.standard_normal(2)]
+    layers[0] *= 0.9 / np.linalg.norm(layers[0])
+    cert = certify_linear(X, y, 0.4, layers, formulation="constrained", t=0.9)
+    assert cert.lower_bound <= best.primal_objective + 1e-9 < cert.primal_objective
+    with pytest.raises(ValueError, match="needs"):
+        certify_linear(X, y, 0.4, [2 * layers[0], *layers[1:]], formulation="constrained", t=0.9)
+    weight_decay = certify_linear(X, y, 0.4, layers)
+    assert weight_decay.lower_bound == pytest.approx(
+        dualnet.deep_linear(X, y, 0.4, depth=3).primal_objective
+    )
+    with pytest.raises(ValueError, match="shape"):
+        certify_linear(X, y[:, None], 0.4, layers)
+
+
 # --- input checks -----------------------------------------------------------------------------
 
 
@@ -321,6 +359,14 @@ def test_bad_input_raises():
         sol.predict(X[:, :3])
     with pytest.raises(AttributeError):
         sol.primal_objective = 0.0  # frozen
+
+
+def test_results_pickle():
+    X, y = _data()
+    sol = dualnet.deep_linear(X, y, 0.5, depth=3)
+    again = pickle.loads(pickle.dumps(sol))
+    assert again.primal_objective == sol.primal_objective and again.dual_note == sol.dual_note
+    np.testing.assert_array_equal(again.layers[0], sol.layers[0])
 
 
 def test_predict_matches_layers():

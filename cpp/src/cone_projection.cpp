@@ -4,23 +4,60 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace dualnet {
+
+Vector inverse_row_norms(const MatrixCRef& X) {
+  Vector out = X.rowwise().norm();
+  for (Index k = 0; k < out.size(); ++k) out[k] = out[k] > 0 ? 1 / out[k] : 0;
+  return out;
+}
+
+namespace {
+
+// Negates the entries of the rows outside the pattern, branch-free: the sign bit of each double
+// is flipped by the complement of the mask bit.
+void apply_signs(const PatternSet& patterns, Index index, Scalar* values, Index n) {
+  const Word* mask = patterns.pattern(index);
+  for (Index base = 0; base < n; base += kWordBits) {
+    const Word outside = ~mask[base / kWordBits];
+    const Index top = std::min(kWordBits, n - base);
+    for (Index b = 0; b < top; ++b) {
+      std::uint64_t bits;
+      std::memcpy(&bits, values + base + b, sizeof bits);
+      bits ^= ((outside >> b) & 1u) << 63;
+      std::memcpy(values + base + b, &bits, sizeof bits);
+    }
+  }
+}
+
+}  // namespace
+
+void PatternCone::products(const Vector& u, Vector& out) const {
+  out.noalias() = X * u;
+  apply_signs(patterns, index, out.data(), X.rows());
+}
+
+void PatternCone::products(const Vector& u, const Vector& d, Vector& au, Vector& ad) const {
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 2> both(X.cols(), 2);
+  both.col(0) = u;
+  both.col(1) = d;
+  const Eigen::Matrix<Scalar, Eigen::Dynamic, 2> products = X * both;
+  au = products.col(0);
+  ad = products.col(1);
+  apply_signs(patterns, index, au.data(), X.rows());
+  apply_signs(patterns, index, ad.data(), X.rows());
+}
 
 Scalar PatternCone::relative_violation(const Vector& u) const {
   const Scalar norm_u = u.norm();
   if (norm_u == 0) return 0;
-  const Index g = dim();
-  Scalar worst = 0;
-  for_each_row([&](Index, Scalar s, const Scalar* xk) {
-    Scalar dot = 0, sq = 0;
-    for (Index j = 0; j < g; ++j) {
-      dot += xk[j] * u[j];
-      sq += xk[j] * xk[j];
-    }
-    if (sq > 0) worst = std::max(worst, -s * dot / (std::sqrt(sq) * norm_u));
-  });
-  return worst;
+  Vector au;
+  products(u, au);
+  const Scalar worst = -(au.array() * inverse_row_norms.array()).minCoeff();
+  return std::max(Scalar{0}, worst / norm_u);
 }
 
 namespace {
@@ -77,28 +114,51 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
   const Scalar tol = 1e-12;
   Eigen::MatrixXd a = passive_columns(cone, rows);
   Vector u = c + a * mu;
+  // Each scan also keeps the kCandidates most violated rows; after a least-squares update the
+  // next entering row is sought among them first (O(kCandidates g)), and the rows are scanned
+  // again only when none of them is violated any more. The final scan proves optimality.
+  constexpr std::size_t kCandidates = 8;
+  std::vector<std::pair<Scalar, Index>> candidates;  // (normalized violation, row), descending
+  auto normalized_violation = [&](Index k) {
+    return -cone.sign(k) * cone.X.row(k).dot(u) * cone.inverse_row_norms[k];
+  };
+  Vector au;
   for (;;) {
     if (u.norm() <= stop_below) break;
-    if (out.n_scans >= max_scans) break;
-    ++out.n_scans;
-    // Most violated row, relative to its norm (rows already passive have a_k^T u = 0).
     Index entering = -1;
-    Scalar worst = 0;
-    cone.for_each_row([&](Index k, Scalar s, const Scalar* xk) {
-      Scalar dot = 0, sq = 0;
-      for (Index j = 0; j < g; ++j) {
-        dot += xk[j] * u[j];
-        sq += xk[j] * xk[j];
-      }
-      const Scalar violation = -s * dot;
-      if (violation > tol * std::sqrt(sq) * c_norm && violation * violation > worst * sq) {
-        worst = violation * violation / sq;
+    Scalar best = tol * c_norm;
+    for (const auto& candidate : candidates) {
+      const Index k = candidate.second;
+      if (std::find(rows.begin(), rows.end(), k) != rows.end()) continue;
+      const Scalar v = normalized_violation(k);
+      if (v > best) {
+        best = v;
         entering = k;
       }
-    });
+    }
     if (entering < 0) {
-      out.converged = true;
-      break;
+      if (out.n_scans >= max_scans) break;
+      ++out.n_scans;
+      candidates.clear();
+      cone.products(u, au);
+      const Scalar threshold = tol * c_norm;
+      for (Index k = 0; k < n; ++k) {
+        const Scalar v = -au[k] * cone.inverse_row_norms[k];
+        if (!(v > threshold)) continue;
+        if (candidates.size() == kCandidates && v <= candidates.back().first) continue;
+        if (candidates.size() == kCandidates) candidates.pop_back();
+        const auto item = std::make_pair(v, k);
+        candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
+                                           [](const auto& a, const auto& b) {
+                                             return a.first > b.first;
+                                           }),
+                          item);
+      }
+      if (candidates.empty()) {
+        out.converged = true;
+        break;
+      }
+      entering = candidates.front().second;
     }
     if (std::find(rows.begin(), rows.end(), entering) != rows.end()) break;  // round-off stall
     rows.push_back(entering);

@@ -27,11 +27,9 @@ CellTable::CellTable(Index n_bits, Index gate_dim, bool keep_cells, Index max_ce
       words_(words_for_rows(n_bits)),
       keep_(keep_cells),
       max_cells_(max_cells),
-      slots_(64, -1) {}
+      slots_(64, Slot{0, -1}) {}
 
-bool CellTable::same(Index i, const Word* bits, std::uint64_t h, std::uint64_t& h2,
-                     bool& have_h2) const {
-  if (hash_[i] != h) return false;
+bool CellTable::same(Index i, const Word* bits, std::uint64_t& h2, bool& have_h2) const {
   if (keep_) return std::equal(bits, bits + words_, bits_.data() + i * words_);
   if (!have_h2) {
     h2 = second_hash(bits);
@@ -46,36 +44,38 @@ Index CellTable::find(const Word* bits) const {
   std::uint64_t h2 = 0;
   bool have_h2 = false;
   for (std::size_t s = h & mask;; s = (s + 1) & mask) {
-    const Index i = slots_[s];
-    if (i < 0) return -1;
-    if (same(i, bits, h, h2, have_h2)) return i;
+    const Slot& slot = slots_[s];
+    if (slot.index < 0) return -1;
+    if (slot.hash == h && same(slot.index, bits, h2, have_h2)) return slot.index;
   }
 }
 
-bool CellTable::add(const Word* bits, const Scalar* gate) {
+bool CellTable::add(const Word* bits, const Scalar* gate, Scalar margin) {
   const std::uint64_t h = hash_words(bits, words_, 0);
-  std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = slots_.size() - 1;
   std::uint64_t h2 = 0;
   bool have_h2 = false;
   std::size_t s = h & mask;
   for (;; s = (s + 1) & mask) {
-    const Index i = slots_[s];
-    if (i < 0) break;
-    if (same(i, bits, h, h2, have_h2)) {
-      if (gate && keep_)
-        for (Index j = 0; j < gate_dim_; ++j) gates_[i * gate_dim_ + j] += gate[j];
+    const Slot& slot = slots_[s];
+    if (slot.index < 0) break;
+    if (slot.hash == h && same(slot.index, bits, h2, have_h2)) {
+      if (gate && keep_ && margin > margins_[slot.index]) {
+        margins_[slot.index] = margin;
+        std::copy(gate, gate + gate_dim_, gates_.data() + slot.index * gate_dim_);
+      }
       return false;
     }
   }
   if (size_ >= max_cells_) throw CellLimitExceeded(max_cells_);
-  slots_[s] = size_;
-  hash_.push_back(h);
+  slots_[s] = Slot{h, size_};
   if (keep_) {
     bits_.insert(bits_.end(), bits, bits + words_);
     if (gate)
       gates_.insert(gates_.end(), gate, gate + gate_dim_);
     else
       gates_.insert(gates_.end(), static_cast<std::size_t>(gate_dim_), 0.0);
+    margins_.push_back(gate ? margin : -1.0);
   } else {
     check_.push_back(have_h2 ? h2 : second_hash(bits));
   }
@@ -85,12 +85,13 @@ bool CellTable::add(const Word* bits, const Scalar* gate) {
 }
 
 void CellTable::grow() {
-  std::vector<Index> slots(slots_.size() * 2, -1);
+  std::vector<Slot> slots(slots_.size() * 2, Slot{0, -1});
   const std::size_t mask = slots.size() - 1;
-  for (Index i = 0; i < size_; ++i) {
-    std::size_t s = hash_[i] & mask;
-    while (slots[s] >= 0) s = (s + 1) & mask;
-    slots[s] = i;
+  for (const Slot& slot : slots_) {
+    if (slot.index < 0) continue;
+    std::size_t s = slot.hash & mask;
+    while (slots[s].index >= 0) s = (s + 1) & mask;
+    slots[s] = slot;
   }
   slots_.swap(slots);
 }

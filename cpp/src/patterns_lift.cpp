@@ -1,5 +1,6 @@
 #include <dualnet/patterns_lift.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -42,21 +43,32 @@ PatternSet lift_cells(const ReducedRows& reduced, const CellTable& cells, Index 
 
 Index first_unverified_pattern(MatrixCRef X, const PatternSet& patterns) {
   const Index n = X.rows(), p = X.cols();
-  Vector row_norm = X.rowwise().norm();
-  Vector g(p), xg(n);
-  for (Index i = 0; i < patterns.size(); ++i) {
-    for (Index j = 0; j < p; ++j) g(j) = patterns.gate(i)[j];
-    const double gate_norm = g.norm();
-    if (!std::isfinite(gate_norm)) return i;
-    xg.noalias() = X * g;
-    for (Index k = 0; k < n; ++k) {
-      const bool on = patterns.active(k, i);
-      if (row_norm(k) == 0) {
-        if (!on) return i;
-        continue;
+  const Vector row_norm = X.rowwise().norm();
+  // Blocks of patterns: one matrix product X * G per block instead of a product per gate.
+  constexpr Index kBlock = 256;
+  Matrix gates(p, kBlock);
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> scores(n, kBlock);  // column-major
+  Vector gate_norm(kBlock);
+  for (Index start = 0; start < patterns.size(); start += kBlock) {
+    const Index count = std::min(kBlock, patterns.size() - start);
+    for (Index c = 0; c < count; ++c)
+      for (Index j = 0; j < p; ++j) gates(j, c) = patterns.gate(start + c)[j];
+    gate_norm.head(count) = gates.leftCols(count).colwise().norm().transpose();
+    scores.leftCols(count).noalias() = X * gates.leftCols(count);
+    for (Index c = 0; c < count; ++c) {
+      const Index i = start + c;
+      if (!std::isfinite(gate_norm(c))) return i;
+      const double* score = scores.col(c).data();
+      const Word* bits = patterns.pattern(i);
+      for (Index k = 0; k < n; ++k) {
+        const bool on = (bits[k / kWordBits] >> (k % kWordBits)) & 1;
+        if (row_norm(k) == 0) {
+          if (!on) return i;
+          continue;
+        }
+        if (std::abs(score[k]) <= ArrangementTolerance::interior * row_norm(k) * gate_norm(c)) return i;
+        if ((score[k] > 0) != on) return i;
       }
-      if (std::abs(xg(k)) <= ArrangementTolerance::interior * row_norm(k) * gate_norm) return i;
-      if ((xg(k) > 0) != on) return i;
     }
   }
   return -1;

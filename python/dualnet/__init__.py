@@ -13,10 +13,17 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 from .duality import (
+    Certificate,
     DeepLinearSolution,
+    OptimalNeurons,
     ReLUNetworkSolution,
+    Spline1D,
+    certify,
+    certify_linear,
     deep_linear,
+    optimal_neurons,
     rank_one_relu,
+    spline_1d,
     whitened_relu,
 )
 from .exceptions import ConvergenceWarning
@@ -24,21 +31,28 @@ from .patterns import Patterns, activation_patterns, count_patterns
 from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
 __all__ = [
+    "Certificate",
     "ConvergenceWarning",
     "ConvexReLURegressor",
     "DeepLinearSolution",
+    "OptimalNeurons",
     "Patterns",
-    "ReLUNetworkSolution",
     "ReLUFit",
+    "ReLUNetworkSolution",
     "ReLUPath",
+    "Spline1D",
     "__version__",
     "activation_patterns",
     "beta_max",
+    "certify",
+    "certify_linear",
     "count_patterns",
     "deep_linear",
     "fit_relu",
     "fit_relu_path",
+    "optimal_neurons",
     "rank_one_relu",
+    "spline_1d",
     "whitened_relu",
 ]
 

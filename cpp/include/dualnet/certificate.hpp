@@ -31,12 +31,13 @@ inline Scalar dual_scaling(Scalar max_bound, Scalar beta) {
 
 // Certified upper bound on max_{u in K, ||u|| <= 1} c^T u: ||c|| (mu = 0) when that is already at
 // most `threshold`, otherwise the Lawson-Hanson bound ||c + A^T mu||, warm-started from and
-// updating `rows`, stopped as soon as it is at most `threshold`.
+// updating `rows`, stopped as soon as it is at most `threshold` or after `max_scans` passes over
+// the rows (the bound is valid at every iterate; a later call resumes from `rows`).
 struct ConeBound {
   Scalar bound = 0;
   Index n_scans = 0;
 };
 ConeBound cone_dual_norm_bound(const PatternCone& cone, const Vector& c, Scalar threshold,
-                               std::vector<Index>& rows);
+                               std::vector<Index>& rows, Index max_scans);
 
 }  // namespace dualnet

@@ -22,26 +22,23 @@
 
 namespace dualnet {
 
+// 1 / ||x_k|| for every row of X (0 for a zero row): computed once, shared by every cone.
+Vector inverse_row_norms(const MatrixCRef& X);
+
 // The rows a_k = (2 [D_i]_kk - 1) x_k of one pattern's cone, read from X and the bitset.
 struct PatternCone {
   const MatrixCRef& X;
   const PatternSet& patterns;
   Index index;
+  const Vector& inverse_row_norms;  // inverse_row_norms(X)
 
   Index n_rows() const { return X.rows(); }
   Index dim() const { return X.cols(); }
   Scalar sign(Index k) const { return patterns.active(k, index) ? Scalar{1} : Scalar{-1}; }
-  // Calls f(k, sign_k, x_k pointer) for every row, in order.
-  template <class F>
-  void for_each_row(F&& f) const {
-    const Index n = X.rows(), g = X.cols();
-    const Word* mask = patterns.pattern(index);
-    const Scalar* x = X.data();
-    for (Index k = 0; k < n; ++k) {
-      const Scalar s = ((mask[k / kWordBits] >> (k % kWordBits)) & 1u) ? Scalar{1} : Scalar{-1};
-      f(k, s, x + k * g);
-    }
-  }
+  // out[k] = a_k^T u for every row: one matrix-vector product, then the signs from the bitset.
+  void products(const Vector& u, Vector& out) const;
+  // Both a_k^T u and a_k^T d in one pass over X.
+  void products(const Vector& u, const Vector& d, Vector& au, Vector& ad) const;
   // Most negative (a_k^T u) / (||x_k|| ||u||) over the rows, clipped at 0: the relative violation.
   Scalar relative_violation(const Vector& u) const;
 };

@@ -11,11 +11,21 @@
 //     orthogonal complement whose cells are exactly the cells touching v. A simple ray (r - 1
 //     hyperplanes through it) has all 2^(r-1) local sign choices; a degenerate ray (three or more
 //     planes through a line, ties in integer data) recurses one dimension down, the angular sort
-//     being the base case. Cells reached from several rays are merged by hashing their bitsets.
+//     being the base case.
+//   - Emitting every cell at every ray costs one hash-table probe per (cell, extreme ray) pair: 4
+//     per cell at r = 3 but 60 at r = 7, and the probes are cache misses. So a generic direction c
+//     splits the cells: those crossing {c^T x = 0} are the cells of the arrangement restricted to
+//     that hyperplane (a recursive call one dimension down); each other cell C, or -C, has a bounded
+//     section C ∩ {c^T x = 1} and is emitted only at the vertex of that polytope minimising a
+//     generic f, which a simple ray decides locally, sign by sign, by the simplex method's
+//     optimality test. Degenerate rays still emit every cell around them; the hash table merges
+//     repeats and keeps the gate with the largest margin.
 // Bits are decided combinatorially (signs at rays, local cells), never read off a perturbed point,
-// which is what made a floating-point prototype invent patterns on degenerate data. The gate of a
-// cell is the sum of its unit extreme rays, strictly interior; every gate is verified at the end.
-// Cost: C(m, r - 1) null vectors of O(m r) each, plus O(m / 64) per (cell, extreme ray) pair.
+// which is what made a floating-point prototype invent patterns on degenerate data. Each gate is
+// v + eps * d, stepped from a ray into its cell with eps small enough that no sign off the ray
+// changes (computed, not guessed), and every gate is verified at the end.
+// Cost: C(m, r - 1) null vectors of O(m r) each, plus the restricted arrangement (one dimension
+// down), plus O(m / 64) per emitted cell.
 #pragma once
 
 #include <dualnet/interrupt.hpp>

@@ -7,6 +7,7 @@ every layer's weights together with the dual certificate where strong duality ho
 """
 
 from ._two_path import ReLUNetworkSolution
+from .certify import Certificate, certify, certify_linear
 from .linear import DeepLinearSolution, deep_linear
 from .losses import (
     CrossEntropyLoss,
@@ -18,21 +19,30 @@ from .losses import (
     feasible_dual_point,
     get_loss,
 )
+from .neurons import OptimalNeurons, optimal_neurons
 from .rank_one import rank_one_relu
+from .spline import Spline1D, spline_1d
 from .whitened import whitened_relu
 
 __all__ = [
+    "Certificate",
     "CrossEntropyLoss",
     "DeepLinearSolution",
     "DualPoint",
     "HingeLoss",
     "LogisticLoss",
     "Loss",
+    "OptimalNeurons",
     "ReLUNetworkSolution",
+    "Spline1D",
     "SquaredLoss",
+    "certify",
+    "certify_linear",
     "deep_linear",
     "feasible_dual_point",
     "get_loss",
+    "optimal_neurons",
     "rank_one_relu",
+    "spline_1d",
     "whitened_relu",
 ]
