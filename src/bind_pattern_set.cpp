@@ -17,7 +17,12 @@ PatternSet from_masks(py::array_t<bool, py::array::c_style> masks,
                       py::array_t<double, py::array::c_style> gates) {
   if (masks.ndim() != 2) throw std::invalid_argument("masks must be 2-D (n, P)");
   if (gates.ndim() != 2) throw std::invalid_argument("gates must be 2-D (g, P)");
+  require_aligned(gates, "gates");
   const Index n = masks.shape(0), p = masks.shape(1), g = gates.shape(0);
+  // Zero rows would make every pattern empty and free to store: P could then be astronomically
+  // large at no memory cost, and only the loop below would notice.
+  if (n == 0)
+    throw std::invalid_argument("masks has no rows (shape (0, " + std::to_string(p) + "))");
   if (gates.shape(1) != p)
     throw std::invalid_argument("masks has " + std::to_string(p) + " columns but gates has " +
                                 std::to_string(gates.shape(1)));
@@ -39,6 +44,10 @@ PatternSet from_masks(py::array_t<bool, py::array::c_style> masks,
 
 py::array_t<bool> to_masks(const PatternSet& set) {
   const Index n = set.n_rows(), p = set.size();
+  // Dense masks take eight times the packed bits: check before numpy allocates them.
+  dualnet::check_memory_budget(dualnet::array_bytes({n, p}, sizeof(bool)),
+                               "dense masks of " + std::to_string(p) + " patterns of " +
+                                   std::to_string(n) + " rows");
   py::array_t<bool> out({n, p});
   auto ov = out.mutable_unchecked<2>();
   for (Index i = 0; i < p; ++i)

@@ -8,6 +8,9 @@
 
 #include <dualnet/interrupt.hpp>
 
+#include <stdexcept>
+#include <string>
+
 namespace py = pybind11;
 
 // A stop callback for the core: true once Python has a pending KeyboardInterrupt (or any signal
@@ -25,5 +28,21 @@ inline dualnet::StopRequested python_stop_requested() {
   };
 }
 
+// numpy hands over unaligned memory as is (a view at an odd byte offset of a buffer, a field of a
+// packed record), and pybind11's array and Eigen casters do not copy it; reading a double through
+// such a pointer is undefined behaviour. The Python layer copies unaligned arrays
+// (dualnet._validation); bindings that read numpy memory call this to reject what slipped through.
+inline void require_aligned(const py::array& array, const char* name) {
+  if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw std::invalid_argument(std::string(name) +
+                                " is not aligned in memory; pass an aligned copy "
+                                "(numpy.require(a, requirements='A'))");
+}
+
+void bind_memory_budget(py::module_& m);
 void bind_pattern_set(py::module_& m);
 void bind_patterns(py::module_& m);
+void bind_solver(py::module_& m);
+#ifdef DUALNET_SANITIZE
+void bind_sanitizer_probe(py::module_& m);
+#endif

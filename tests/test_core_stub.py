@@ -30,3 +30,13 @@ def test_stub_matches_module():
             continue
         actual = {name for name in dir(getattr(_core, cls)) if not name.startswith("_")}
         assert {m for m in members if not m.startswith("_")} == actual, cls
+
+
+# Private test hooks, absent from the stub: _sanitizer_probe is compiled only into builds
+# configured with DUALNET_SANITIZE (tests/test_sanitizer.py runs it there).
+BUILD_DEPENDENT_PRIVATE = {"_sanitizer_probe"}
+
+
+def test_private_module_names_are_known_hooks():
+    private = {n for n in dir(_core) if n.startswith("_") and not n.startswith("__")}
+    assert private <= BUILD_DEPENDENT_PRIVATE

@@ -12,6 +12,55 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
+from .duality import (
+    Certificate,
+    DeepLinearSolution,
+    OptimalNeurons,
+    ReLUNetworkSolution,
+    Spline1D,
+    certify,
+    certify_linear,
+    deep_linear,
+    optimal_neurons,
+    rank_one_relu,
+    spline_1d,
+    whitened_relu,
+)
+from .exceptions import ConvergenceWarning
 from .patterns import Patterns, activation_patterns, count_patterns
+from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
-__all__ = ["Patterns", "__version__", "activation_patterns", "count_patterns"]
+__all__ = [
+    "Certificate",
+    "ConvergenceWarning",
+    "ConvexReLURegressor",
+    "DeepLinearSolution",
+    "OptimalNeurons",
+    "Patterns",
+    "ReLUFit",
+    "ReLUNetworkSolution",
+    "ReLUPath",
+    "Spline1D",
+    "__version__",
+    "activation_patterns",
+    "beta_max",
+    "certify",
+    "certify_linear",
+    "count_patterns",
+    "deep_linear",
+    "fit_relu",
+    "fit_relu_path",
+    "optimal_neurons",
+    "rank_one_relu",
+    "spline_1d",
+    "whitened_relu",
+]
+
+
+def __getattr__(name):
+    # The estimators need scikit-learn: imported on first use, not at `import dualnet`.
+    if name == "ConvexReLURegressor":
+        from .estimators import ConvexReLURegressor
+
+        return ConvexReLURegressor
+    raise AttributeError(f"module 'dualnet' has no attribute {name!r}")

@@ -8,21 +8,29 @@ import numpy as np
 
 __all__ = [
     "as_data_matrix",
+    "as_pattern_masks",
     "as_target_vector",
+    "check_choice",
+    "check_integer",
     "check_positive",
+    "check_positive_integer",
     "check_random_state",
     "check_same_rows",
 ]
 
 
 def _as_real_array(a, name: str) -> np.ndarray:
+    if isinstance(a, np.ma.MaskedArray):  # np.asarray would silently unmask the hidden entries
+        raise TypeError(f"{name} is a masked array: fill or drop its masked entries first")
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be array-like of real numbers: {exc}") from None
     if arr.dtype == bool:
         return arr.astype(np.float64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    # By kind, not np.issubdtype: numpy files timedelta64 under signedinteger, and NaT would
+    # become a finite -9.2e18.
+    if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     return arr
 
@@ -37,10 +45,16 @@ def as_data_matrix(X, name: str = "X", *, allow_empty_columns: bool = False) -> 
         raise ValueError(f"{name} has no rows (shape {arr.shape})")
     if d == 0 and not allow_empty_columns:
         raise ValueError(f"{name} has no columns (shape {arr.shape})")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    arr = _as_core_array(arr)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinity")
     return arr
+
+
+def _as_core_array(arr: np.ndarray) -> np.ndarray:
+    # C-contiguous native float64, and aligned: numpy passes unaligned views (odd byte offsets
+    # into buffers) through ascontiguousarray unchanged, and the core must not read doubles there.
+    return np.require(arr, dtype=np.float64, requirements=["C", "A"])
 
 
 def as_target_vector(y, n_rows: int, name: str = "y") -> np.ndarray:
@@ -51,7 +65,7 @@ def as_target_vector(y, n_rows: int, name: str = "y") -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D with shape (n_samples,), got shape {arr.shape}")
     check_same_rows(n_rows, arr.shape[0], name)
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    arr = _as_core_array(arr)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinity")
     return arr
@@ -66,7 +80,10 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
     """Return value as a float, requiring a finite real > 0 (or >= 0 with allow_zero)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond float range (whose repr may itself be refused)
+        raise ValueError(f"{name} must be finite, got an integer beyond the float range") from None
     if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
@@ -75,6 +92,8 @@ def check_positive(value, name: str, *, allow_zero: bool = False) -> float:
 
 def check_random_state(random_state) -> np.random.Generator:
     """A numpy Generator from None, an int seed or a Generator; never touches global state."""
+    if isinstance(random_state, (bool, np.bool_)):  # an int to Python, but never meant as a seed
+        raise TypeError("random_state must be None, an int or a numpy Generator, got bool")
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
@@ -86,3 +105,41 @@ def check_random_state(random_state) -> np.random.Generator:
     raise TypeError(
         f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
     )
+
+
+def check_integer(value, name: str, *, minimum: int) -> int:
+    """Return value as an int, requiring an integer (not a bool) >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_integer(value, name: str, *, allow_none: bool = False):
+    """Return value as an int >= 1 (or None when allow_none)."""
+    if value is None and allow_none:
+        return None
+    return check_integer(value, name, minimum=1)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Return value if it is one of choices, else raise a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def as_pattern_masks(masks, n_rows: int, name: str = "patterns") -> np.ndarray:
+    """Return activation masks as a bool array of shape (n_rows, P) with P >= 1."""
+    arr = np.asarray(masks)
+    if arr.dtype != bool:
+        raise TypeError(f"{name} must be a Patterns object or a bool array, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_samples, n_patterns), got shape {arr.shape}"
+        )
+    check_same_rows(n_rows, arr.shape[0], name)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty: it holds no activation pattern")
+    return arr

@@ -7,6 +7,7 @@
 // Memory: P * ceil(n / 64) * 8 bytes for masks plus P * g * 8 for gates; never n * P floats.
 #pragma once
 
+#include <dualnet/memory_budget.hpp>
 #include <dualnet/types.hpp>
 
 #include <cstddef>
@@ -46,7 +47,12 @@ class PatternSet {
     ++size_;
   }
 
+  // Reserves room for n_patterns patterns; throws MemoryBudgetExceeded first if they cannot fit.
   void reserve(Index n_patterns) {
+    if (n_patterns < 0) throw std::invalid_argument("PatternSet::reserve: negative n_patterns");
+    check_memory_budget(memory_bytes_for(n_patterns),
+                        "a set of " + std::to_string(n_patterns) + " patterns of " +
+                            std::to_string(n_rows_) + " rows");
     words_.reserve(static_cast<std::size_t>(n_patterns * words_per_pattern_));
     gates_.reserve(static_cast<std::size_t>(n_patterns * gate_dim_));
   }
@@ -77,6 +83,12 @@ class PatternSet {
   Word last_word_mask() const {
     const Index tail = n_rows_ % kWordBits;
     return tail == 0 ? ~Word{0} : ((Word{1} << tail) - 1);
+  }
+
+  // Bytes n_patterns patterns take (masks and gates), saturating instead of overflowing.
+  std::size_t memory_bytes_for(Index n_patterns) const {
+    return saturating_add(array_bytes({n_patterns, words_per_pattern_}, sizeof(Word)),
+                          array_bytes({n_patterns, gate_dim_}, sizeof(Scalar)));
   }
 
   std::size_t memory_bytes() const {

@@ -1,0 +1,546 @@
+#include <dualnet/block_products.hpp>
+#include <dualnet/block_solver.hpp>
+#include <dualnet/certificate.hpp>
+#include <dualnet/cone_projection.hpp>
+#include <dualnet/convex_solver.hpp>
+
+#include <Eigen/Cholesky>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dualnet {
+
+namespace {
+
+std::string shape(Index rows, Index cols) {
+  return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
+}
+
+void check_data_shapes(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns) {
+  const Index n = X.rows(), g = X.cols();
+  if (y.size() != n)
+    throw std::invalid_argument("X has shape " + shape(n, g) + " but y has " +
+                                std::to_string(y.size()) + " entries");
+  if (patterns.n_rows() != n || patterns.gate_dim() != g)
+    throw std::invalid_argument("patterns has (n_rows, gate_dim) = " +
+                                shape(patterns.n_rows(), patterns.gate_dim()) +
+                                " but X has shape " + shape(n, g));
+  if (patterns.size() == 0)
+    throw std::invalid_argument("patterns is empty: at least one pattern is needed");
+}
+
+constexpr Scalar kTiny = std::numeric_limits<Scalar>::min();
+
+class Engine {
+ public:
+  Engine(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns, Scalar beta,
+         const SolverSettings& settings, InterruptCheck* interrupt)
+      : X_(X), y_(y), patterns_(patterns), beta_(beta), settings_(settings),
+        interrupt_(interrupt), relu_(settings.program == ConvexProgram::relu), n_(X.rows()),
+        g_(X.cols()), p_(patterns.size()), nb_(relu_ ? 2 * p_ : p_) {
+    if (relu_) inverse_norms_ = inverse_row_norms(X);
+    u_.setZero(g_, nb_);
+    grams_.resize(static_cast<std::size_t>(p_));
+    counts_.resize(static_cast<std::size_t>(p_));
+    for (Index i = 0; i < p_; ++i) counts_[static_cast<std::size_t>(i)] = patterns.count(i);
+    if (relu_) {
+      cone_states_.resize(static_cast<std::size_t>(nb_));
+      bound_rows_.resize(static_cast<std::size_t>(nb_));
+    }
+    bounds_.setZero(nb_);
+    in_ws_.assign(static_cast<std::size_t>(nb_), 0);
+  }
+
+  void warm_start(const Matrix* v0, const Matrix* w0) {
+    if (!v0 && !w0) return;
+    if (!relu_) {
+      if (v0) u_ += *v0;
+      if (w0) u_ -= *w0;
+      return;
+    }
+    for (Index j = 0; j < nb_; ++j) {
+      const Matrix* source = j < p_ ? v0 : w0;
+      if (!source) continue;
+      Vector c = source->col(pattern_of(j));
+      if (c.norm() == 0) continue;
+      poll();
+      // A warm start must be feasible for the ReLU program: project it onto its cone.
+      ConeProjection proj = project_onto_cone(cone(pattern_of(j)), c);
+      u_.col(j) = proj.u;
+    }
+  }
+
+  ConvexSolution run() {
+    ConvexSolution out;
+    refresh_residual();
+    certify();
+    // Initial working set: the nonzero blocks and the most violating ones.
+    std::vector<Index> nonzero;
+    for (Index j = 0; j < nb_; ++j)
+      if (u_.col(j).squaredNorm() > 0) nonzero.push_back(j);
+    for (Index j : nonzero) add_to_ws(j);
+    grow_ws(std::max<Index>(10, static_cast<Index>(nonzero.size())));
+
+    Index epochs = 0;
+    double work = 0;
+    Scalar last_objective = primal_;
+    bool converged = relative_gap() <= settings_.tol;
+    while (!converged && epochs < settings_.max_iter) {
+      for (Index j : ws_) {
+        poll();
+        work += update_block(j);
+      }
+      ++epochs;
+      anderson_step();
+      // Certify when the extrapolated dual point of the last window is ready (late in a solve it
+      // is the point that closes the gap: r itself lags, its dual-norm excess is linear in the
+      // distance to the optimum while the primal error is quadratic), when the epochs since the
+      // last certificate cost twice as much as one (so certificates take at most about a third
+      // of the time), or when the working set stalls: an epoch gaining less than 1e-3 of the
+      // last certified gap means the working-set problem is nearly solved and the remaining gap
+      // is the outside blocks'.
+      const Scalar objective = working_objective();
+      const bool stalled = last_objective - objective <= 1e-3 * (primal_ - best_dual_);
+      last_objective = objective;
+      const bool candidate_ready = dual_candidate_.size() == n_;
+      if (!candidate_ready && work < 2 * certificate_work_ && !stalled &&
+          epochs < settings_.max_iter)
+        continue;
+      work = 0;
+      refresh_residual();
+      certify();
+      if (settings_.verbose)
+        std::fprintf(stderr,
+                     "dualnet: epoch %ld  working set %ld  primal %.12e  dual %.12e  "
+                     "relative gap %.3e\n",
+                     static_cast<long>(epochs), static_cast<long>(ws_.size()), primal_,
+                     best_dual_, relative_gap());
+      if (relative_gap() <= settings_.tol) {
+        converged = true;
+        break;
+      }
+      // The working set is solved well relative to the full gap: the gap comes from outside.
+      if (ws_relative_gap_ <= 0.3 * relative_gap()) {
+        grow_ws(std::max<Index>(10, static_cast<Index>(ws_.size())));
+      }
+    }
+
+    // Blocks at round-off level (extrapolation and projections can leave 1e-40 instead of 0)
+    // are set to 0, so that n_active and the map-back count real neurons only. ReLU: the
+    // map-back to a network is exact on the cones, so make the returned blocks feasible:
+    // project any block that round-off left outside its cone. Then recertify.
+    bool changed = false;
+    if (relu_) {
+      for (Index j = 0; j < nb_; ++j) {
+        Vector u = u_.col(j);
+        if (u.squaredNorm() == 0) continue;
+        const PatternCone c = cone(pattern_of(j));
+        if (c.relative_violation(u) > 0) {
+          ConeProjection proj = project_onto_cone(c, u);
+          u_.col(j) = proj.u;
+          changed = true;
+        }
+      }
+    }
+    const Scalar largest = u_.colwise().norm().maxCoeff();
+    for (Index j = 0; j < nb_; ++j) {
+      const Scalar norm = u_.col(j).norm();
+      if (norm > 0 && norm <= 1e-13 * largest) {
+        u_.col(j).setZero();
+        changed = true;
+      }
+    }
+    if (changed) {
+      refresh_residual();
+      certify();
+      converged = relative_gap() <= settings_.tol;
+    }
+    if (relu_) {
+      for (Index j = 0; j < nb_; ++j) {
+        Vector u = u_.col(j);
+        if (u.squaredNorm() > 0)
+          out.max_cone_violation =
+              std::max(out.max_cone_violation, cone(pattern_of(j)).relative_violation(u));
+      }
+    }
+
+    out.v = Matrix(u_.leftCols(p_));
+    out.w = relu_ ? Matrix(u_.rightCols(p_)) : Matrix::Zero(g_, p_);
+    out.primal_objective = primal_;
+    out.dual_objective = best_dual_;
+    out.duality_gap = primal_ - best_dual_;
+    out.relative_gap = relative_gap();
+    out.converged = converged;
+    out.status = converged ? SolverStatus::converged : SolverStatus::max_iter;
+    out.n_iter = epochs;
+    out.dual = best_theta_;
+    for (Index i = 0; i < p_; ++i) {
+      bool active = u_.col(i).squaredNorm() > 0;
+      if (relu_) active = active || u_.col(p_ + i).squaredNorm() > 0;
+      out.n_active += active ? 1 : 0;
+    }
+    return out;
+  }
+
+ private:
+  void poll() {
+    if (interrupt_) interrupt_->poll();
+  }
+  Index pattern_of(Index j) const { return j < p_ ? j : j - p_; }
+  Scalar sign_of(Index j) const { return j < p_ ? Scalar{1} : Scalar{-1}; }
+  PatternCone cone(Index i) const { return PatternCone{X_, patterns_, i, inverse_norms_}; }
+
+  const BlockGram& gram(Index i) {
+    auto& slot = grams_[static_cast<std::size_t>(i)];
+    if (!slot) slot = std::make_unique<BlockGram>(make_block_gram(block_gram(X_, patterns_, i)));
+    return *slot;
+  }
+
+  Scalar relative_gap() const { return (primal_ - best_dual_) / std::max(primal_, kTiny); }
+
+  // Objective from the tracked residual (no pass over X); blocks outside the working set are 0.
+  Scalar working_objective() const {
+    Scalar penalty = 0;
+    for (Index col : ws_) penalty += u_.col(col).norm();
+    return 0.5 * r_.squaredNorm() + beta_ * penalty;
+  }
+
+  // r = y - sum_j s_j D_i X u_j, from scratch (no drift in the certified quantities).
+  void refresh_residual() {
+    r_ = y_;
+    for (Index j = 0; j < nb_; ++j) {
+      if (u_.col(j).squaredNorm() == 0) continue;
+      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data(),
+                           &workspace_);
+    }
+    Scalar penalty = 0;
+    for (Index j = 0; j < nb_; ++j) penalty += u_.col(j).norm();
+    primal_ = 0.5 * r_.squaredNorm() + beta_ * penalty;
+  }
+
+  // Certificate at the current iterate: the residual itself and, once enough epochs are
+  // recorded, its extrapolation (below); the best dual point seen so far is kept (any feasible
+  // point certifies, and the primal only decreases).
+  void certify() {
+    certificate_work_ = 0;
+    ws_relative_gap_ = std::numeric_limits<Scalar>::infinity();
+    certify_point(r_);
+    if (dual_candidate_.size() == n_) {
+      certify_point(dual_candidate_);
+      dual_candidate_.resize(0);
+    }
+  }
+
+  // Bounds of every block's dual norm at the residual-like point `r`, the rescaled dual point
+  // theta = r / max(1, max bound / beta) and its objective.
+  void certify_point(const Vector& r) {
+    all_block_gradients(X_, patterns_, r.data(), gradients_);
+    Index scans = 0;
+    Scalar max_bound = 0, max_ws_bound = 0;
+    for (Index j = 0; j < nb_; ++j) {
+      poll();
+      const Index i = pattern_of(j);
+      Scalar bound;
+      if (!relu_) {
+        bound = gradients_.col(i).norm();
+      } else {
+        const Vector c = sign_of(j) * gradients_.col(i);
+        // A few scans per certificate: the bound is valid at any iterate, and the next
+        // certificate resumes from the rows kept (the first ones, from scratch, would
+        // otherwise cost g scans for every violating block).
+        ConeBound b = cone_dual_norm_bound(cone(i), c, beta_,
+                                           bound_rows_[static_cast<std::size_t>(j)], 6);
+        bound = b.bound;
+        scans += b.n_scans;
+      }
+      bounds_[j] = bound;
+      max_bound = std::max(max_bound, bound);
+      if (in_ws_[static_cast<std::size_t>(j)]) max_ws_bound = std::max(max_ws_bound, bound);
+    }
+    Vector theta = r / dual_scaling(max_bound, beta_);
+    const Scalar dual = dual_objective_value(theta, y_);
+    if (dual > best_dual_ || best_theta_.size() == 0) {
+      best_dual_ = dual;
+      best_theta_ = std::move(theta);
+    }
+    const Scalar ws_dual = dual_objective_value(r / dual_scaling(max_ws_bound, beta_), y_);
+    ws_relative_gap_ =
+        std::min(ws_relative_gap_, (primal_ - ws_dual) / std::max(primal_, kTiny));
+    // The GEMM pass runs at matrix-multiply speed (counted at half its multiply-adds); the cone
+    // projections are counted up to four GEMM passes, since the first certificates project
+    // from scratch and later ones are warm-started.
+    const double gemm = 0.5 * static_cast<double>(n_) * static_cast<double>(p_) *
+                        static_cast<double>(g_);
+    certificate_work_ +=
+        gemm + std::min(4 * gemm, 2.0 * static_cast<double>(scans) * static_cast<double>(n_ * g_));
+  }
+
+  // Dual extrapolation (Massias, Gramfort & Salmon, ICML 2018, "Celer"): once the support is
+  // identified, the residuals of successive epochs follow a linear recursion, and the affine
+  // combination sum_k c_k r_k with c = z / 1^T z, (U^T U) z = 1, U the differences of the last
+  // K + 1 residuals, lies much closer to the optimal dual point than r itself. It is only a
+  // candidate: the certificate rescales it like any other point.
+  // The residuals are those of the K + 1 epochs since the last Anderson step (consecutive BCD
+  // epochs: no jump inside the window); the candidate is certified at the next check.
+  bool extrapolate(const std::deque<Vector>& history, Vector& out) const {
+    const Index k = static_cast<Index>(history.size()) - 1;
+    if (k < 1) return false;
+    Eigen::MatrixXd diffs(n_, k);
+    for (Index j = 0; j < k; ++j)
+      diffs.col(j) = history[static_cast<std::size_t>(j + 1)] - history[static_cast<std::size_t>(j)];
+    const Eigen::MatrixXd gram = diffs.transpose() * diffs;
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(gram);
+    if (ldlt.info() != Eigen::Success) return false;
+    const Vector z = ldlt.solve(Vector::Ones(k));
+    const Scalar total = z.sum();
+    if (!z.allFinite() || !std::isfinite(total) || total == 0) return false;
+    out = Vector::Zero(n_);
+    for (Index j = 0; j < k; ++j) out += (z[j] / total) * history[static_cast<std::size_t>(j + 1)];
+    return out.allFinite();
+  }
+
+  // Anderson acceleration of the primal iterates (as in skglm: Bertrand et al., NeurIPS 2022):
+  // every K + 1 epochs, the affine combination sum_k c_k u_k of the last iterates with
+  // c = z / 1^T z, (U^T U) z = 1, U their differences, replaces the iterate if it lowers the
+  // objective (and, ReLU, stays in the cones). The residual is affine in u, so the same
+  // combination of the recorded residuals is the residual of the combination: the test costs
+  // O(K n), no pass over X. Cyclic BCD on strongly overlapping blocks (similar patterns) converges
+  // linearly but slowly; the extrapolation follows the slow direction.
+  void anderson_step() {
+    anderson_u_.push_back(u_);
+    anderson_r_.push_back(r_);
+    if (static_cast<Index>(anderson_u_.size()) < kExtrapolation + 1) return;
+    if (!extrapolate(anderson_r_, dual_candidate_)) dual_candidate_.resize(0);
+    const Index k = kExtrapolation;
+    const Index ws = static_cast<Index>(ws_.size());
+    Eigen::MatrixXd diffs(g_ * ws, k);
+    for (Index j = 0; j < k; ++j)
+      for (Index b = 0; b < ws; ++b) {
+        const Index col = ws_[static_cast<std::size_t>(b)];
+        diffs.col(j).segment(b * g_, g_) = anderson_u_[static_cast<std::size_t>(j + 1)].col(col) -
+                                          anderson_u_[static_cast<std::size_t>(j)].col(col);
+      }
+    Eigen::MatrixXd gram = diffs.transpose() * diffs;
+    const Scalar trace = gram.trace();
+    if (trace > 0) {
+      gram.diagonal().array() += 1e-12 * trace;
+      Vector c = gram.ldlt().solve(Vector::Ones(k));
+      const Scalar total = c.sum();
+      if (c.allFinite() && std::isfinite(total) && total != 0) {
+        c /= total;
+        BlockMatrix u = BlockMatrix::Zero(g_, nb_);
+        Vector r = Vector::Zero(n_);
+        for (Index j = 0; j < k; ++j) {
+          for (Index col : ws_) u.col(col) += c[j] * anderson_u_[static_cast<std::size_t>(j + 1)].col(col);
+          r += c[j] * anderson_r_[static_cast<std::size_t>(j + 1)];
+        }
+        try_iterate(u, r);
+      }
+    }
+    anderson_u_.clear();
+    anderson_r_.clear();
+  }
+
+  // Replaces the iterate by (u, r) if its objective is lower. ReLU: a block the extrapolation
+  // pushed out of its cone is projected back first (and r corrected for it), and the working
+  // rows are refreshed to the rows still tight.
+  bool try_iterate(BlockMatrix& u, Vector& r) {
+    if (relu_) {
+      for (Index col : ws_) {
+        Vector block = u.col(col);
+        if (block.squaredNorm() == 0) continue;
+        const Index i = pattern_of(col);
+        const PatternCone c = cone(i);
+        if (c.relative_violation(block) <= 0) continue;
+        const ConeProjection proj =
+            project_onto_cone(c, block, cone_states_[static_cast<std::size_t>(col)].working_rows);
+        if (!proj.converged) return false;
+        const Vector change = proj.u - block;
+        add_block_prediction(X_, patterns_, i, change.data(), -sign_of(col), r.data());
+        u.col(col) = proj.u;
+      }
+    }
+    Scalar penalty = 0, current_penalty = 0;
+    for (Index col : ws_) {
+      penalty += u.col(col).norm();
+      current_penalty += u_.col(col).norm();
+    }
+    const Scalar candidate = 0.5 * r.squaredNorm() + beta_ * penalty;
+    const Scalar current = 0.5 * r_.squaredNorm() + beta_ * current_penalty;
+    if (!(candidate < current)) return false;
+    if (relu_) {
+      for (Index col : ws_) {
+        const Vector block = u.col(col);
+        auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
+        const Scalar norm = block.norm();
+        std::vector<Index> tight;
+        for (Index row : rows) {
+          const Scalar dot = X_.row(row).dot(block);
+          if (norm > 0 && std::abs(dot) <= 1e-12 * X_.row(row).norm() * norm) tight.push_back(row);
+        }
+        rows.swap(tight);
+      }
+    }
+    for (Index col : ws_) u_.col(col) = u.col(col);
+    r_ = r;
+    return true;
+  }
+
+  void add_to_ws(Index j) {
+    if (in_ws_[static_cast<std::size_t>(j)]) return;
+    in_ws_[static_cast<std::size_t>(j)] = 1;
+    ws_.push_back(j);
+  }
+
+  // Adds up to `count` blocks outside the working set whose bound exceeds beta, largest first.
+  void grow_ws(Index count) {
+    std::vector<Index> candidates;
+    for (Index j = 0; j < nb_; ++j)
+      if (!in_ws_[static_cast<std::size_t>(j)] && bounds_[j] > beta_) candidates.push_back(j);
+    const Index take = std::min<Index>(count, static_cast<Index>(candidates.size()));
+    std::partial_sort(candidates.begin(), candidates.begin() + take, candidates.end(),
+                      [&](Index a, Index b) { return bounds_[a] > bounds_[b]; });
+    for (Index k = 0; k < take; ++k) add_to_ws(candidates[static_cast<std::size_t>(k)]);
+  }
+
+  // Exact minimisation over block j; returns its cost in multiply-adds (for the schedule).
+  double update_block(Index j) {
+    const Index i = pattern_of(j);
+    const Scalar s = sign_of(j);
+    const BlockGram& q = gram(i);
+    Vector gradient(g_);
+    block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
+    const Vector u_old = u_.col(j);
+    const Vector b = s * gradient + q.gram * u_old;
+    Vector u_new;
+    double cost = 2.0 * static_cast<double>(counts_[static_cast<std::size_t>(i)] * g_);
+    if (!relu_) {
+      u_new = group_block_minimizer(q.vectors, q.values, b, beta_);
+    } else {
+      u_new = u_old;
+      const Index scans =
+          cone_block_minimizer(cone(i), q, b, beta_, u_new, cone_states_[static_cast<std::size_t>(j)]);
+      cost += 2.0 * static_cast<double>(scans * n_ * g_);
+    }
+    const Vector delta = u_new - u_old;
+    if (delta.squaredNorm() > 0) {
+      add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data(), &workspace_);
+      u_.col(j) = u_new;
+    }
+    return cost;
+  }
+
+  const MatrixCRef& X_;
+  const VectorCRef& y_;
+  const PatternSet& patterns_;
+  const Scalar beta_;
+  const SolverSettings settings_;
+  InterruptCheck* interrupt_;
+  const bool relu_;
+  const Index n_, g_, p_, nb_;
+
+  Vector inverse_norms_;  // ReLU: 1 / ||x_k||, shared by the cones
+  BlockMatrix u_;  // (g, nb): column j is block j
+  Vector workspace_;  // (n) masked products of dense patterns
+  Vector r_;       // residual y - yhat: the dual iterate
+  Scalar primal_ = 0;
+  Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();
+  Vector best_theta_;
+  Scalar ws_relative_gap_ = 0;
+  static constexpr Index kExtrapolation = 8;
+  Vector dual_candidate_;  // extrapolated residual waiting for the next certificate
+  std::deque<BlockMatrix> anderson_u_;  // iterates and residuals for Anderson acceleration
+  std::deque<Vector> anderson_r_;
+  double certificate_work_ = 0;
+  BlockMatrix gradients_;
+  Vector bounds_;
+  std::vector<Index> counts_;
+  std::vector<std::unique_ptr<BlockGram>> grams_;
+  std::vector<ConeBlockState> cone_states_;
+  std::vector<std::vector<Index>> bound_rows_;
+  std::vector<char> in_ws_;
+  std::vector<Index> ws_;
+};
+
+}  // namespace
+
+void validate_convex_problem(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
+                             Scalar beta, const SolverSettings& settings, const Matrix* v0,
+                             const Matrix* w0) {
+  const Index g = X.cols(), p = patterns.size();
+  check_data_shapes(X, y, patterns);
+  if (!(beta > 0) || !std::isfinite(beta))
+    throw std::invalid_argument("beta must be positive and finite, got " + std::to_string(beta));
+  if (!(settings.tol > 0))
+    throw std::invalid_argument("tol must be positive, got " + std::to_string(settings.tol));
+  if (settings.max_iter <= 0)
+    throw std::invalid_argument("max_iter must be positive, got " +
+                                std::to_string(settings.max_iter));
+  if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
+  if (!y.allFinite()) throw std::invalid_argument("y contains NaN or infinity");
+  const Matrix* starts[2] = {v0, w0};
+  const char* names[2] = {"v0", "w0"};
+  for (int k = 0; k < 2; ++k) {
+    if (!starts[k]) continue;
+    if (starts[k]->rows() != g || starts[k]->cols() != p)
+      throw std::invalid_argument(std::string(names[k]) + " has shape " +
+                                  shape(starts[k]->rows(), starts[k]->cols()) +
+                                  " but (gate_dim, n_patterns) = " + shape(g, p));
+    if (!starts[k]->allFinite())
+      throw std::invalid_argument(std::string(names[k]) + " contains NaN or infinity");
+  }
+}
+
+ConvexSolution solve_convex(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
+                            Scalar beta, const SolverSettings& settings, const Matrix* v0,
+                            const Matrix* w0, InterruptCheck* interrupt) {
+  validate_convex_problem(X, y, patterns, beta, settings, v0, w0);
+  Engine engine(X, y, patterns, beta, settings, interrupt);
+  engine.warm_start(v0, w0);
+  return engine.run();
+}
+
+Scalar beta_max(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
+                ConvexProgram program) {
+  const Index g = X.cols();
+  check_data_shapes(X, y, patterns);
+  BlockMatrix gradients;
+  const Vector target = y;
+  all_block_gradients(X, patterns, target.data(), gradients);
+  Scalar best = 0;
+  if (program == ConvexProgram::gated) {
+    for (Index i = 0; i < patterns.size(); ++i) best = std::max(best, gradients.col(i).norm());
+    return best;
+  }
+  // ReLU: ||Proj_K(c)|| <= ||c||, so blocks are visited by decreasing ||c|| and the scan stops
+  // once ||c|| cannot beat the best; each projection stops as soon as its certified bound is
+  // below the best so far (it cannot be the maximum), and runs to convergence otherwise.
+  const Vector inverse_norms = inverse_row_norms(X);
+  std::vector<std::pair<Scalar, Index>> order;  // (||c||, signed block: i or -(i + 1))
+  for (Index i = 0; i < patterns.size(); ++i) {
+    const Scalar norm = gradients.col(i).norm();
+    order.emplace_back(norm, i);
+    order.emplace_back(norm, -(i + 1));
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [norm, signed_block] : order) {
+    if (norm <= best) break;
+    const Index i = signed_block >= 0 ? signed_block : -signed_block - 1;
+    const Vector c = signed_block >= 0 ? Vector(gradients.col(i)) : Vector(-gradients.col(i));
+    const PatternCone cone{X, patterns, i, inverse_norms};
+    const ConeProjection proj = project_onto_cone(cone, c, {}, best, 100 * g + 100);
+    best = std::max(best, proj.bound);
+  }
+  return best;
+}
+
+}  // namespace dualnet

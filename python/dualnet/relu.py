@@ -1,0 +1,466 @@
+"""Two-layer ReLU networks trained to certified global optimality (theory notes, section 7).
+
+The weight-decay problem
+
+    min_{U, a} 1/2 ||sum_j (X u_j)_+ a_j - y||^2 + beta/2 sum_j (||u_j||^2 + a_j^2)
+
+equals the convex program over activation patterns D_i (Pilanci & Ergen, *Neural Networks are
+Convex Regularizers*, ICML 2020)
+
+    min 1/2 ||sum_i D_i X (v_i - w_i) - y||^2 + beta sum_i (||v_i|| + ||w_i||)
+    s.t. (2 D_i - I) X v_i >= 0, (2 D_i - I) X w_i >= 0
+
+when the pattern set is complete; the gated relaxation drops the cone constraints (Mishkin,
+Sahiner & Pilanci, ICML 2022). The compiled core solves either program by dual coordinate ascent
+and certifies the result with a dual-feasible point.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from . import _core
+from ._network import cone_decomposition, map_back, relu_network_predict
+from ._validation import (
+    as_data_matrix,
+    as_pattern_masks,
+    as_target_vector,
+    check_choice,
+    check_positive,
+    check_positive_integer,
+)
+from .exceptions import ConvergenceWarning
+from .patterns import Patterns, activation_patterns
+
+__all__ = ["ReLUFit", "ReLUPath", "beta_max", "fit_relu", "fit_relu_path"]
+
+_MODELS = ("relu", "gated")
+
+
+def _frozen_array(a) -> np.ndarray:
+    arr = np.array(a, dtype=np.float64)  # an owned copy, so freezing it touches no caller data
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ReLUFit:
+    """A two-layer ReLU network fitted by :func:`fit_relu`, with its optimality certificate.
+
+    Objectives are those of the convex program solved (``model``), in the library's convention:
+    squared loss 1/2 ||yhat - y||^2 summed over samples, and penalty beta * sum of block norms,
+    which equals the weight decay beta/2 (||U||_F^2 + ||a||^2) of the returned network for
+    ``model="relu"``. With ``bias=True`` the data carry a ones column, so the hidden biases (last
+    row of ``first_layer``) are regularized like the other weights.
+
+    The certificate is global when ``patterns.exact`` is true; with a sampled pattern set the
+    program is a restriction of the network problem and the gap holds relative to that set (the
+    network is still valid, and its objective upper-bounds the global optimum).
+
+    Attributes
+    ----------
+    primal_objective : float
+        Convex objective at the returned blocks ``v``, ``w``.
+    dual_objective : float
+        Dual objective y^T dual - 1/2 ||dual||^2 at the certified dual-feasible point ``dual``:
+        a lower bound on the optimum of the program.
+    duality_gap : float
+        ``primal_objective - dual_objective``.
+    relative_gap : float
+        ``duality_gap / primal_objective``; at most ``tol`` when ``converged``.
+    converged : bool
+    n_iter : int
+    status : str
+        ``"converged"`` or ``"max_iter"``.
+    dual : ndarray of shape (n,)
+        Dual-feasible point (a rescaled residual).
+    first_layer : ndarray of shape (g, m)
+        Hidden weights, g = d (+ 1 with a bias, last row), m = number of nonzero blocks.
+    second_layer : ndarray of shape (m,)
+        Output weights.
+    v, w : ndarray of shape (g, P)
+        Blocks of the convex program, one column per pattern; ``w`` is zero for the gated model.
+    patterns : Patterns
+        The activation patterns the program was posed over.
+    model : {"relu", "gated"}
+    bias : bool
+    beta : float
+    max_cone_violation : float
+        Largest violation of the cone constraints by ``v``, ``w`` (0 for the gated model).
+    gates : ndarray of shape (g, P) or None
+        Gated model only: the gate vectors of the patterns.
+    gated_weights : ndarray of shape (g, P) or None
+        Gated model only: the gated weights (equal to ``v``). ``first_layer`` and
+        ``second_layer`` then hold the ReLU network given by cone decomposition of these
+        weights: the same predictions on the training data, but a larger norm, so its weight-decay
+        objective is larger than ``primal_objective``.
+    """
+
+    primal_objective: float
+    dual_objective: float
+    duality_gap: float
+    relative_gap: float
+    converged: bool
+    n_iter: int
+    status: str
+    dual: np.ndarray
+    first_layer: np.ndarray
+    second_layer: np.ndarray
+    v: np.ndarray
+    w: np.ndarray
+    patterns: object
+    model: str
+    bias: bool
+    beta: float
+    max_cone_violation: float = 0.0
+    gates: Optional[np.ndarray] = field(default=None)
+    gated_weights: Optional[np.ndarray] = field(default=None)
+
+    @property
+    def width(self) -> int:
+        """Number of hidden neurons m."""
+        return self.second_layer.shape[0]
+
+    @property
+    def n_features_in(self) -> int:
+        """Number of columns of the data the network takes (without the ones column)."""
+        return self.first_layer.shape[0] - int(self.bias)
+
+    def predict(self, X) -> np.ndarray:
+        """Network output (X U)_+ a for new data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Without the ones column: it is appended here when the fit used a bias.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        X = as_data_matrix(X, "X")
+        if X.shape[1] != self.n_features_in:
+            raise ValueError(
+                f"X has {X.shape[1]} columns but the network was fitted on {self.n_features_in}"
+            )
+        return relu_network_predict(_augment(X, self.bias), self.first_layer, self.second_layer)
+
+    def __repr__(self) -> str:
+        return (
+            f"ReLUFit(model={self.model!r}, beta={self.beta:.6g}, bias={self.bias}, "
+            f"width={self.width}, n_patterns={self.v.shape[1]}, "
+            f"primal_objective={self.primal_objective:.10g}, "
+            f"dual_objective={self.dual_objective:.10g}, relative_gap={self.relative_gap:.3g}, "
+            f"converged={self.converged}, n_iter={self.n_iter})"
+        )
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ReLUPath:
+    """Fits along a decreasing sequence of ``betas`` (from :func:`fit_relu_path`).
+
+    Attributes
+    ----------
+    betas : ndarray of shape (k,)
+        Decreasing regularization strengths.
+    fits : tuple of ReLUFit
+        One fit per beta, in the same order.
+    beta_max : float
+        The smallest beta at which the solution is zero.
+    """
+
+    betas: np.ndarray
+    fits: tuple
+    beta_max: float
+
+    @property
+    def primal_objectives(self) -> np.ndarray:
+        """Primal objective of each fit, shape (k,)."""
+        return np.array([f.primal_objective for f in self.fits])
+
+    @property
+    def relative_gaps(self) -> np.ndarray:
+        """Certified relative gap of each fit, shape (k,)."""
+        return np.array([f.relative_gap for f in self.fits])
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+    def __getitem__(self, index):
+        return self.fits[index]
+
+    def __iter__(self):
+        return iter(self.fits)
+
+    def __repr__(self) -> str:
+        return (
+            f"ReLUPath(n_betas={len(self.fits)}, beta_max={self.beta_max:.6g}, "
+            f"betas=[{self.betas[0]:.6g} .. {self.betas[-1]:.6g}], "
+            f"max_relative_gap={np.max(self.relative_gaps):.3g}, "
+            f"all_converged={all(f.converged for f in self.fits)})"
+        )
+
+
+def _augment(X: np.ndarray, bias: bool) -> np.ndarray:
+    if not bias:
+        return X
+    return np.ascontiguousarray(np.hstack([X, np.ones((X.shape[0], 1))]))
+
+
+def _as_patterns(patterns, X: np.ndarray, bias: bool, random_state):
+    if patterns is None:
+        return activation_patterns(X, bias=bias, method="auto", random_state=random_state)
+    if isinstance(patterns, Patterns):
+        if patterns.bias != bias:
+            raise ValueError(
+                f"patterns were computed with bias={patterns.bias} but bias={bias} was given"
+            )
+        if len(patterns) == 0:
+            raise ValueError("patterns is empty: it holds no activation pattern")
+        n_rows = patterns.pattern_set.n_rows
+        if n_rows != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but patterns has {n_rows}")
+        return patterns
+    masks = as_pattern_masks(patterns, X.shape[0])
+    # Gates unknown: NaN, with the row count of the augmented data so the gate dimension matches.
+    unknown_gates = np.full((X.shape[1] + int(bias), masks.shape[1]), np.nan)
+    return Patterns.from_masks(masks, unknown_gates, bias=bias)
+
+
+def _prepare(X, y, patterns, model, bias, random_state):
+    X = as_data_matrix(X, "X")
+    y = as_target_vector(y, X.shape[0], "y")
+    check_choice(model, "model", _MODELS)
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    patterns = _as_patterns(patterns, X, bool(bias), random_state)
+    return _augment(X, bool(bias)), y, patterns
+
+
+def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None, w0=None,
+           warning=ConvergenceWarning, stacklevel=3):
+    """One core solve on validated data, turned into a ReLUFit (warns if not converged)."""
+    options = {} if max_iter is None else {"max_iter": max_iter}
+    solution = _core.solve_convex(
+        X, y, patterns.pattern_set, beta, relu=(model == "relu"), tol=tol, v0=v0, w0=w0,
+        verbose=verbose, **options,
+    )
+    v = _frozen_array(solution.v)
+    w = _frozen_array(solution.w)
+    extras = {}
+    if model == "relu":
+        first, second = map_back(v, w)
+    else:
+        active = np.flatnonzero(np.any(v != 0, axis=0))
+        gates = _frozen_array(patterns.gates)
+        v_cone = np.zeros_like(v)
+        w_cone = np.zeros_like(v)
+        if active.size:
+            try:
+                v_cone[:, active], w_cone[:, active] = cone_decomposition(
+                    X, patterns.masks[:, active], gates[:, active], v[:, active]
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    "patterns: model='gated' needs a strictly interior gate for every pattern "
+                    f"whose block leaves its cone ({exc})"
+                ) from None
+        first, second = map_back(v_cone, w_cone)
+        extras = {"gates": gates, "gated_weights": v}
+    fit = ReLUFit(
+        primal_objective=float(solution.primal_objective),
+        dual_objective=float(solution.dual_objective),
+        duality_gap=float(solution.duality_gap),
+        relative_gap=float(solution.relative_gap),
+        converged=bool(solution.converged),
+        n_iter=int(solution.n_iter),
+        status=str(solution.status),
+        dual=_frozen_array(solution.dual),
+        first_layer=_frozen_array(first),
+        second_layer=_frozen_array(second),
+        v=v,
+        w=w,
+        patterns=patterns,
+        model=model,
+        bias=bias,
+        beta=float(beta),
+        max_cone_violation=float(solution.max_cone_violation),
+        **extras,
+    )
+    if not fit.converged:
+        warnings.warn(
+            f"the {model} program at beta={beta:.6g} stopped after {fit.n_iter} iterations "
+            f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
+            "the result is returned; increase max_iter for a smaller gap",
+            warning,
+            stacklevel=stacklevel,
+        )
+    return fit
+
+
+_COMMON_PARAMETERS = """
+    patterns : None, Patterns or bool ndarray of shape (n_samples, n_patterns)
+        The activation patterns D_i. None computes them with
+        ``activation_patterns(X, bias=bias, method="auto", random_state=random_state)``; bool
+        masks are wrapped with ``Patterns.from_masks`` (their gates are then unknown, which
+        ``model="gated"`` can only use if no cone decomposition needs them).
+    model : {"relu", "gated"}, default="relu"
+        ``"relu"``: the exact program with cone constraints; ``"gated"``: the gated-ReLU
+        relaxation (a group lasso), whose optimum is at most the ReLU one.
+    bias : bool, default=False
+        Append a ones column to X, giving every hidden neuron a bias. The bias is then
+        regularized like the other weights."""
+
+
+def _share_parameters(function):
+    """Insert the parameters every public function shares into its docstring."""
+    if function.__doc__:  # docstrings are stripped under python -OO
+        function.__doc__ = function.__doc__.replace("    {common}", _COMMON_PARAMETERS.strip("\n"))
+
+
+def fit_relu(
+    X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
+    random_state=None, verbose=False,
+) -> ReLUFit:
+    """Train a two-layer ReLU network with weight decay to a certified global optimum.
+
+    Solves the convex program of the network over activation patterns and maps the solution back
+    to a network whose non-convex objective
+    1/2 ||sum_j (X u_j)_+ a_j - y||^2 + beta/2 sum_j (||u_j||^2 + a_j^2)
+    equals ``primal_objective`` (``model="relu"``). The duality gap is computed from a
+    dual-feasible point, never estimated.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    beta : float
+        Weight-decay strength, > 0 (summed loss convention: the loss carries a factor 1/2 and no
+        1/n).
+    {common}
+    tol : float, default=1e-6
+        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``.
+    max_iter : int or None, default=None
+        Iteration limit of the solver (None: the solver's default). If it is reached the result
+        is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
+    random_state : None, int or numpy Generator
+        Seeds the pattern sampler when ``patterns`` is None and sampling is needed.
+    verbose : bool, default=False
+        Print solver progress.
+
+    Returns
+    -------
+    ReLUFit
+
+    Raises
+    ------
+    ValueError
+        On a shape mismatch, NaN or infinite data, ``beta <= 0``, ``tol <= 0`` or an empty pattern
+        set; the message names the argument.
+    """
+    return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
+                     max_iter=max_iter, random_state=random_state, verbose=verbose)
+
+
+def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
+              warning=ConvergenceWarning, beta_name="beta"):
+    """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
+    X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
+    beta = check_positive(beta, beta_name)
+    tol = check_positive(tol, "tol")
+    max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
+    return _solve(X, y, patterns, beta, model=model, bias=bool(bias), tol=tol, max_iter=max_iter,
+                  verbose=bool(verbose), warning=warning, stacklevel=4)
+
+
+_share_parameters(fit_relu)
+
+
+def beta_max(X, y, *, patterns=None, model="relu", bias=False, random_state=None) -> float:
+    """Smallest beta at which the solution of the convex program is zero.
+
+    Gated: max_i ||X^T D_i y||; ReLU: max_i max(||Proj_{K_i}(X^T D_i y)||,
+    ||Proj_{K_i}(-X^T D_i y)||), with K_i the cone of pattern i. For every beta >= beta_max the
+    network is empty and the objective is 1/2 ||y||^2.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    {common}
+    random_state : None, int or numpy Generator
+
+    Returns
+    -------
+    float
+    """
+    X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
+    return float(_core.beta_max(X, y, patterns.pattern_set, relu=(model == "relu")))
+
+
+_share_parameters(beta_max)
+
+
+def fit_relu_path(
+    X, y, betas=10, *, min_ratio=1e-2, patterns=None, model="relu", bias=False, tol=1e-6,
+    max_iter=None, random_state=None, verbose=False,
+) -> ReLUPath:
+    """Fit along a decreasing sequence of betas, each solve warm-started from the previous one.
+
+    The path starts from :func:`beta_max`, where the solution is zero; the pattern set is computed
+    once and shared by every fit.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    betas : int or array-like of shape (k,), default=10
+        Either strictly decreasing positive values, or a number k of values geometrically spaced
+        from ``beta_max`` down to ``min_ratio * beta_max``.
+    min_ratio : float, default=1e-2
+        Smallest beta of a generated grid, relative to ``beta_max`` (used when ``betas`` is an int).
+    {common}
+    tol, max_iter, random_state, verbose
+        As in :func:`fit_relu`; every fit that stops on ``max_iter`` emits a
+        :class:`dualnet.ConvergenceWarning`.
+
+    Returns
+    -------
+    ReLUPath
+    """
+    X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
+    tol = check_positive(tol, "tol")
+    max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
+    top = float(_core.beta_max(X, y, patterns.pattern_set, relu=(model == "relu")))
+    if isinstance(betas, numbers.Integral) and not isinstance(betas, (bool, np.bool_)):
+        k = check_positive_integer(betas, "betas")
+        ratio = check_positive(min_ratio, "min_ratio")
+        if ratio >= 1:
+            raise ValueError(f"min_ratio must be < 1, got {min_ratio!r}")
+        if top == 0:
+            raise ValueError("y is zero on every pattern (beta_max = 0): no grid to generate")
+        grid = np.geomspace(top, top * ratio, k)
+    else:
+        grid = np.asarray(betas, dtype=np.float64)
+        if grid.ndim != 1 or grid.size == 0:
+            raise ValueError(f"betas must be a non-empty 1-D sequence, got shape {grid.shape}")
+        for value in grid:
+            check_positive(float(value), "betas")
+        if np.any(np.diff(grid) >= 0):
+            raise ValueError("betas must be strictly decreasing")
+    fits = []
+    v0 = w0 = None
+    for value in grid:
+        fit = _solve(X, y, patterns, float(value), model=model, bias=bool(bias), tol=tol,
+                     max_iter=max_iter, verbose=bool(verbose), v0=v0, w0=w0)
+        fits.append(fit)
+        v0, w0 = np.array(fit.v), np.array(fit.w)
+    return ReLUPath(betas=_frozen_array(grid), fits=tuple(fits), beta_max=top)
+
+
+_share_parameters(fit_relu_path)

@@ -1,0 +1,106 @@
+// The convex solver: _core.solve_convex, _core.ConvexSolution, _core.beta_max and the cone
+// projection kernel _core.project_onto_pattern_cone.
+#include "pybind11.hpp"
+
+#include <dualnet/cone_projection.hpp>
+#include <dualnet/convex_solver.hpp>
+
+#include <optional>
+#include <string>
+
+using dualnet::ConvexProgram;
+using dualnet::ConvexSolution;
+using dualnet::Index;
+using dualnet::Matrix;
+using dualnet::MatrixCRef;
+using dualnet::PatternSet;
+using dualnet::Scalar;
+using dualnet::Vector;
+using dualnet::VectorCRef;
+
+namespace {
+
+ConvexProgram program_of(bool relu) { return relu ? ConvexProgram::relu : ConvexProgram::gated; }
+
+ConvexSolution solve(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
+                     Scalar beta, bool relu, Scalar tol, Index max_iter,
+                     const std::optional<Matrix>& v0, const std::optional<Matrix>& w0,
+                     bool verbose) {
+  dualnet::SolverSettings settings;
+  settings.program = program_of(relu);
+  settings.tol = tol;
+  settings.max_iter = max_iter;
+  settings.verbose = verbose;
+  dualnet::InterruptCheck interrupt(python_stop_requested());
+  // Safe without the GIL: X and y are views of arrays the caller keeps alive for the call,
+  // patterns is held by the caller, v0/w0 are copies, and the core touches no Python object
+  // (the interrupt callback takes the GIL itself).
+  py::gil_scoped_release release;
+  return dualnet::solve_convex(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
+                               w0 ? &*w0 : nullptr, &interrupt);
+}
+
+py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, const Vector& c) {
+  if (patterns.n_rows() != X.rows() || patterns.gate_dim() != X.cols())
+    throw std::invalid_argument("patterns has (n_rows, gate_dim) = (" +
+                                std::to_string(patterns.n_rows()) + ", " +
+                                std::to_string(patterns.gate_dim()) + ") but X has shape (" +
+                                std::to_string(X.rows()) + ", " + std::to_string(X.cols()) + ")");
+  if (index < 0 || index >= patterns.size())
+    throw std::invalid_argument("index " + std::to_string(index) + " is out of range for " +
+                                std::to_string(patterns.size()) + " patterns");
+  if (c.size() != X.cols())
+    throw std::invalid_argument("c has " + std::to_string(c.size()) + " entries but X has " +
+                                std::to_string(X.cols()) + " columns");
+  if (!c.allFinite()) throw std::invalid_argument("c contains NaN or infinity");
+  dualnet::ConeProjection result;
+  {
+    // Safe without the GIL: X is a view the caller keeps alive, c a copy; no Python objects.
+    py::gil_scoped_release release;
+    const Vector inverse_norms = dualnet::inverse_row_norms(X);
+    const dualnet::PatternCone cone{X, patterns, index, inverse_norms};
+    result = dualnet::project_onto_cone(cone, c, {}, -1, 100 * X.cols() + 100);
+  }
+  return py::make_tuple(py::array_t<double>(result.u.size(), result.u.data()), result.bound);
+}
+
+}  // namespace
+
+void bind_solver(py::module_& m) {
+  py::class_<ConvexSolution>(m, "ConvexSolution",
+                             "Solution of the convex program with its certified duality gap.")
+      .def_readonly("v", &ConvexSolution::v, "Blocks v_i as columns, shape (g, P).")
+      .def_readonly("w", &ConvexSolution::w, "Blocks w_i as columns, shape (g, P); 0 if gated.")
+      .def_readonly("primal_objective", &ConvexSolution::primal_objective)
+      .def_readonly("dual_objective", &ConvexSolution::dual_objective)
+      .def_readonly("duality_gap", &ConvexSolution::duality_gap)
+      .def_readonly("relative_gap", &ConvexSolution::relative_gap)
+      .def_readonly("converged", &ConvexSolution::converged)
+      .def_readonly("n_iter", &ConvexSolution::n_iter)
+      .def_readonly("dual", &ConvexSolution::dual, "Certified dual-feasible point, shape (n,).")
+      .def_property_readonly("status",
+                             [](const ConvexSolution& s) { return dualnet::status_name(s.status); })
+      .def_readonly("max_cone_violation", &ConvexSolution::max_cone_violation)
+      .def_readonly("n_active", &ConvexSolution::n_active);
+
+  m.def("solve_convex", &solve, py::arg("X").noconvert(), py::arg("y").noconvert(),
+        py::arg("patterns"), py::arg("beta"), py::kw_only(), py::arg("relu"),
+        py::arg("tol") = 1e-6, py::arg("max_iter") = 10000, py::arg("v0") = py::none(),
+        py::arg("w0") = py::none(), py::arg("verbose") = false,
+        "Solve the gated (relu=False) or exact ReLU (relu=True) convex program over the patterns.");
+
+  m.def(
+      "beta_max",
+      [](const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns, bool relu) {
+        // Safe without the GIL: views of caller-held arrays, no Python objects in the core.
+        py::gil_scoped_release release;
+        return dualnet::beta_max(X, y, patterns, program_of(relu));
+      },
+      py::arg("X").noconvert(), py::arg("y").noconvert(), py::arg("patterns"), py::kw_only(),
+      py::arg("relu"), "Smallest beta at which the convex program's solution is zero.");
+
+  m.def("project_onto_pattern_cone", &project, py::arg("X").noconvert(), py::arg("patterns"),
+        py::arg("index"), py::arg("c"),
+        "Projection of c onto K_index = {u : (2 D_i - I) X u >= 0} and the certified bound "
+        "||c + A^T mu|| on max over the cone's unit ball of c^T u; returns (u, bound).");
+}

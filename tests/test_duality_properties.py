@@ -1,0 +1,122 @@
+"""Property tests of the duality toolkit over random shapes and regularization strengths."""
+
+import dualnet
+import numpy as np
+import pytest
+from dualnet.duality._one_dim import power_penalty_objective, power_penalty_prox
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+seeds = st.integers(0, 2**32 - 1)
+log_scales = st.floats(-3.0, 1.5)
+
+
+def _problem(seed, n, d, K=None):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * rng.uniform(0.3, 3.0)
+    y = rng.standard_normal(n if K is None else (n, K))
+    return X, y
+
+
+@SETTINGS
+@given(r=st.floats(0.0, 10.0), c=st.floats(1e-3, 5.0), L=st.integers(2, 6))
+def test_power_penalty_prox_beats_a_dense_grid(r, c, L):
+    q = 2.0 / L
+    g = float(power_penalty_prox(np.array([r]), c, q)[0])
+    grid = np.linspace(0.0, r, 20001)
+    best = power_penalty_objective(grid, r, c, q).min()
+    assert 0.0 <= g <= r
+    assert power_penalty_objective(g, r, c, q) <= best + 1e-12 * max(1.0, r * r)
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(1, 12), d=st.integers(1, 8), scale=log_scales)
+def test_two_layer_scalar_zero_gap_and_feasible_dual(seed, n, d, scale):
+    X, y = _problem(seed, n, d)
+    beta = 10.0**scale * max(np.linalg.norm(X.T @ y), 1e-3)
+    sol = dualnet.deep_linear(X, y, beta)
+    assert abs(sol.duality_gap) <= 1e-9 * max(sol.primal_objective, 1e-12)
+    assert np.linalg.norm(X.T @ sol.dual) <= beta * (1 + 1e-12)
+    np.testing.assert_allclose(sol.layers[0] @ sol.layers[1], sol.reduced, atol=1e-10)
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(1, 10), d=st.integers(1, 5), K=st.integers(1, 4), scale=log_scales)
+def test_two_layer_vector_certified_gap(seed, n, d, K, scale):
+    X, Y = _problem(seed, n, d, K)
+    beta = 10.0**scale * max(np.linalg.norm(X.T @ Y, 2), 1e-3)
+    sol = dualnet.deep_linear(X, Y, beta, tol=1e-9)
+    assert sol.converged
+    assert -1e-9 <= sol.duality_gap <= 1e-8 * max(sol.primal_objective, 1e-12)
+    assert np.linalg.norm(X.T @ sol.dual, 2) <= beta * (1 + 1e-9)
+
+
+@SETTINGS
+@given(
+    seed=seeds, n=st.integers(2, 10), d=st.integers(1, 6), depth=st.integers(3, 5), scale=log_scales
+)
+def test_deep_scalar_is_the_best_point_of_the_ridge_path(seed, n, d, depth, scale):
+    X, y = _problem(seed, n, d)
+    beta = 10.0**scale * max(np.linalg.norm(X.T @ y), 1e-3)
+    sol = dualnet.deep_linear(X, y, beta, depth=depth)
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    rhos = np.geomspace(1e-6, 1e6, 4001) * (s[0] ** 2 + 1e-12)
+    W = (Vt.T @ ((s * (U.T @ y))[:, None] / (s[:, None] ** 2 + rhos[None, :]))).T
+    path = 0.5 * np.sum((W @ X.T - y) ** 2, axis=1) + 0.5 * beta * depth * np.linalg.norm(
+        W, axis=1
+    ) ** (2 / depth)
+    assert sol.primal_objective <= min(path.min(), 0.5 * y @ y) * (1 + 1e-10) + 1e-12
+    norms = [np.sum(W**2) for W in sol.layers]
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-9, atol=1e-300)
+
+
+@SETTINGS
+@given(
+    seed=seeds,
+    n=st.integers(1, 6),
+    extra=st.integers(0, 4),
+    depth=st.integers(2, 4),
+    scale=log_scales,
+)
+def test_whitened_zero_gap_and_balance(seed, n, extra, depth, scale):
+    rng = np.random.default_rng(seed)
+    d = n + extra
+    X = np.linalg.qr(rng.standard_normal((d, n)))[0].T
+    y = rng.standard_normal(n)
+    beta = 10.0**scale * max(np.linalg.norm(y), 1e-3)
+    sol = dualnet.whitened_relu(X, y, beta, depth=depth)
+    norms = [np.sum(W**2) for W in sol.layers]
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-9, atol=1e-300)
+    if depth == 2:
+        assert abs(sol.duality_gap) <= 1e-10 * max(sol.primal_objective, 1e-12)
+        lam = sol.dual
+        assert max(
+            np.linalg.norm(np.maximum(lam, 0)), np.linalg.norm(np.maximum(-lam, 0))
+        ) <= beta * (1 + 1e-12)
+
+
+@SETTINGS
+@given(seed=seeds, n=st.integers(1, 8), d=st.integers(1, 5), scale=log_scales)
+def test_rank_one_zero_gap(seed, n, d, scale):
+    rng = np.random.default_rng(seed)
+    c, a = rng.standard_normal(n), rng.standard_normal(d)
+    X = np.outer(c, a)
+    y = rng.standard_normal(n)
+    beta = 10.0**scale * max(np.linalg.norm(X.T @ y), 1e-3)
+    sol = dualnet.rank_one_relu(X, y, beta)
+    assert abs(sol.duality_gap) <= 1e-10 * max(sol.primal_objective, 1e-12)
+
+
+@SETTINGS
+@given(beta=st.one_of(st.floats(max_value=0.0), st.just(float("nan")), st.just(float("inf"))))
+def test_non_positive_beta_is_rejected_everywhere(beta):
+    X = np.eye(2)
+    for fn in (dualnet.deep_linear, dualnet.whitened_relu, dualnet.rank_one_relu):
+        with pytest.raises(ValueError, match="beta"):
+            fn(
+                X if fn is not dualnet.rank_one_relu else np.outer([1.0, 2.0], [1.0, 0.0]),
+                [1.0, -1.0],
+                beta,
+            )
