@@ -28,6 +28,7 @@ from .duality import (
 )
 from .exceptions import ConvergenceWarning
 from .patterns import Patterns, activation_patterns, count_patterns
+from .pricing import PricingResult, price_patterns
 from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "DeepLinearSolution",
     "OptimalNeurons",
     "Patterns",
+    "PricingResult",
     "ReLUFit",
     "ReLUNetworkSolution",
     "ReLUPath",
@@ -51,6 +53,7 @@ __all__ = [
     "fit_relu",
     "fit_relu_path",
     "optimal_neurons",
+    "price_patterns",
     "rank_one_relu",
     "spline_1d",
     "whitened_relu",

@@ -73,3 +73,18 @@ def project_onto_pattern_cone(
 ) -> tuple[npt.NDArray[np.float64], float]: ...
 def default_memory_budget() -> int: ...
 def check_memory_budget(required_bytes: int, what: str, budget_bytes: int | None = None) -> None: ...
+def price_patterns(
+    X: npt.NDArray[np.float64],
+    dual: npt.NDArray[np.float64],
+    beta: float,
+    patterns: PatternSet,
+    *,
+    relu: bool,
+    n_starts: int = -1,
+    n_random: int = 64,
+    max_steps: int = 32,
+    tol: float = 1e-6,
+    max_new: int = -1,
+    seed: int = 0,
+) -> tuple[PatternSet, npt.NDArray[np.float64], npt.NDArray[np.float64], float, int, int]: ...
+def append_patterns(first: PatternSet, second: PatternSet) -> PatternSet: ...

@@ -1,0 +1,74 @@
+// Pricing: _core.price_patterns (violated dual constraints by local search over cells) and
+// _core.append_patterns (the union of two pattern sets, without dense masks).
+#include "pybind11.hpp"
+
+#include <dualnet/pricing.hpp>
+
+#include <cstdint>
+#include <string>
+
+using dualnet::Index;
+using dualnet::MatrixCRef;
+using dualnet::PatternSet;
+using dualnet::Scalar;
+using dualnet::VectorCRef;
+
+namespace {
+
+py::tuple price(const MatrixCRef& X, const VectorCRef& dual, Scalar beta,
+                const PatternSet& patterns, bool relu, Index n_starts, Index n_random,
+                Index max_steps, Scalar tol, Index max_new, std::uint64_t seed) {
+  dualnet::PricingSettings settings;
+  settings.relu = relu;
+  settings.n_starts = n_starts;
+  settings.n_random = n_random;
+  settings.max_steps = max_steps;
+  settings.tol = tol;
+  settings.max_new = max_new;
+  settings.seed = seed;
+  dualnet::InterruptCheck interrupt(python_stop_requested());
+  dualnet::PricingResult result = [&] {
+    // Safe without the GIL: X and dual are views of arrays the caller keeps alive for the call,
+    // patterns is held by the caller, and the core touches no Python object (the interrupt
+    // callback takes the GIL itself).
+    py::gil_scoped_release release;
+    return dualnet::price_patterns(X, dual, beta, patterns, settings, &interrupt);
+  }();
+  const Index k = result.values.size();
+  py::array_t<double> values(k, result.values.data());
+  // Witnesses as columns, (g, k), like gates.
+  dualnet::Matrix witnesses_t = result.witnesses.transpose();
+  py::array_t<double> witnesses({X.cols(), k});
+  auto wv = witnesses.mutable_unchecked<2>();
+  for (Index j = 0; j < X.cols(); ++j)
+    for (Index i = 0; i < k; ++i) wv(j, i) = witnesses_t(j, i);
+  return py::make_tuple(std::move(result.patterns), values, witnesses, result.max_value,
+                        result.n_starts, result.n_evaluated);
+}
+
+PatternSet append(const PatternSet& first, const PatternSet& second) {
+  if (first.n_rows() != second.n_rows() || first.gate_dim() != second.gate_dim())
+    throw std::invalid_argument(
+        "append_patterns: the sets have (n_rows, gate_dim) = (" + std::to_string(first.n_rows()) +
+        ", " + std::to_string(first.gate_dim()) + ") and (" + std::to_string(second.n_rows()) +
+        ", " + std::to_string(second.gate_dim()) + ")");
+  PatternSet out(first.n_rows(), first.gate_dim());
+  out.reserve(first.size() + second.size());
+  for (const PatternSet* set : {&first, &second})
+    for (Index i = 0; i < set->size(); ++i) out.push_back(set->pattern(i), set->gate(i));
+  return out;
+}
+
+}  // namespace
+
+void bind_pricing(py::module_& m) {
+  m.def("price_patterns", &price, py::arg("X").noconvert(), py::arg("dual").noconvert(),
+        py::arg("beta"), py::arg("patterns"), py::kw_only(), py::arg("relu"),
+        py::arg("n_starts") = -1, py::arg("n_random") = 64, py::arg("max_steps") = 32,
+        py::arg("tol") = 1e-6, py::arg("max_new") = -1, py::arg("seed") = 0,
+        "Patterns outside `patterns` whose dual constraint value at `dual` exceeds "
+        "beta (1 + tol), by local search over cells; returns (PatternSet, values (k,), "
+        "witnesses (g, k), max_value, n_starts, n_evaluated).");
+  m.def("append_patterns", &append, py::arg("first"), py::arg("second"),
+        "A new set with the patterns and gates of `first` followed by those of `second`.");
+}
