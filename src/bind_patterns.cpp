@@ -14,9 +14,6 @@ using dualnet::MatrixCRef;
 using dualnet::PatternSet;
 
 void bind_patterns(py::module_& m) {
-  // Private: the Python layer turns it into a ValueError naming max_patterns and the estimate.
-  py::register_exception<dualnet::CellLimitExceeded>(m, "_CellLimitExceeded", PyExc_ValueError);
-
   m.def(
       "arrangement_size",
       [](MatrixCRef X) {
@@ -29,16 +26,23 @@ void bind_patterns(py::module_& m) {
 
   m.def(
       "enumerate_patterns",
-      [](MatrixCRef X, Index max_patterns, bool use_chart) {
+      [](MatrixCRef X, Index max_patterns, bool use_chart) -> py::object {
         dualnet::InterruptCheck interrupt(python_stop_requested());
-        // Safe without the GIL: X is a read-only view kept alive by the caller's argument, and the
-        // result is a C++ object until the GIL is taken back.
-        py::gil_scoped_release release;
-        return dualnet::enumerate_patterns(X, max_patterns, interrupt, use_chart);
+        PatternSet patterns(0, 0);
+        try {
+          // Safe without the GIL: X is a read-only view kept alive by the caller's argument, and
+          // the result is a C++ object until the GIL is taken back.
+          py::gil_scoped_release release;
+          patterns = dualnet::enumerate_patterns(X, max_patterns, interrupt, use_chart);
+        } catch (const dualnet::CellLimitExceeded&) {
+          return py::none();  // the Python layer says so, naming max_patterns and the estimate
+        }
+        return py::cast(std::move(patterns));
       },
       py::arg("X").noconvert(), py::arg("max_patterns"), py::arg("use_chart") = true,
-      "Every activation pattern of X (n, g) with a strictly interior gate (use_chart=False: the "
-      "slower walk that emits every cell at every ray, for cross-checks).");
+      "Every activation pattern of X (n, g) with a strictly interior gate, or None if there are "
+      "more than max_patterns (use_chart=False: the slower walk that emits every cell at every "
+      "ray, for cross-checks).");
 
   m.def(
       "sample_patterns",
@@ -57,17 +61,20 @@ void bind_patterns(py::module_& m) {
 
   m.def(
       "count_patterns",
-      [](MatrixCRef X, double max_subsets, Index max_cells) {
+      [](MatrixCRef X, double max_subsets, Index max_cells) -> py::tuple {
         dualnet::InterruptCheck interrupt(python_stop_requested());
         dualnet::PatternCount count;
-        {
+        try {
           // Safe without the GIL: only C++ objects and the read-only view of X are touched.
           py::gil_scoped_release release;
           count = dualnet::count_cells(X, max_subsets, max_cells, interrupt);
+        } catch (const dualnet::CellLimitExceeded&) {
+          return py::make_tuple(py::none(), py::none(), false, py::none());
         }
-        return std::make_tuple(count.n_hyperplanes, count.rank, count.general_position,
-                               count.n_cells);
+        return py::make_tuple(count.n_hyperplanes, count.rank, count.general_position,
+                              count.n_cells);
       },
       py::arg("X").noconvert(), py::arg("max_subsets"), py::arg("max_cells"),
-      "(n_hyperplanes, rank, general_position, n_cells); n_cells is -1 in general position.");
+      "(n_hyperplanes, rank, general_position, n_cells); n_cells is -1 in general position, and "
+      "every entry but general_position is None when there are more than max_cells cells.");
 }

@@ -227,14 +227,13 @@ def activation_patterns(
                 "raise max_patterns or use method='sample'"
             )
         _check_memory(min(bound, max_patterns) * bytes_per_pattern, "max_patterns", max_patterns)
-        try:
-            pattern_set = _core.enumerate_patterns(Xa, max_patterns)
-        except _core._CellLimitExceeded:
+        pattern_set = _core.enumerate_patterns(Xa, max_patterns)
+        if pattern_set is None:
             raise ValueError(
                 f"X has more than max_patterns={max_patterns} activation patterns (Cover's bound "
                 f"for its {m} distinct hyperplanes in rank {r}: {bound}); raise max_patterns or "
                 "use method='sample'"
-            ) from None
+            )
         return Patterns(pattern_set, exact=True, bias=bias, method="exact", exact_count=len(pattern_set))
 
     _check_memory(n_gates * bytes_per_pattern, "n_gates", n_gates)
@@ -289,18 +288,18 @@ def _exact_count(Xa, m: int, r: int, work_limit: float) -> int:
     max_subsets = work_limit / (m * r)
     max_cells = MEMORY_BUDGET_BYTES // _COUNT_BYTES_PER_CELL
     try:
-        _, _, general, n_cells = _core.count_patterns(Xa, max_subsets, max_cells)
-    except _core._CellLimitExceeded:
-        raise ValueError(
-            f"X has more than {max_cells} activation patterns (Cover's bound: {bound}): more than "
-            f"the memory budget of {MEMORY_BUDGET_BYTES} bytes allows to count exactly"
-        ) from None
+        m_counted, _, general, n_cells = _core.count_patterns(Xa, max_subsets, max_cells)
     except ValueError as exc:
         raise ValueError(
             f"X has {m} distinct hyperplanes in rank {r}: establishing general position (where "
             f"Cover's count {bound} holds) visits {math.comb(m, r - 1)} subsets, more than the "
             f"work budget ({exc})"
         ) from None
+    if m_counted is None:
+        raise ValueError(
+            f"X has more than {max_cells} activation patterns (Cover's bound: {bound}): more than "
+            f"the memory budget of {MEMORY_BUDGET_BYTES} bytes allows to count exactly"
+        )
     return bound if general else int(n_cells)
 
 
