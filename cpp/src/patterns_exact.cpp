@@ -6,6 +6,7 @@
 #include <Eigen/SVD>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -166,7 +167,7 @@ void enumerate_rays(const Matrix& A, CellTable& cells, InterruptCheck& interrupt
     for (Index j = 0; j < m; ++j)
       if (std::abs(t(j)) <= tol) through_rows.push_back(j);
 
-    const bool degenerate = static_cast<Index>(through_rows.size()) > q - 1;
+    bool degenerate = static_cast<Index>(through_rows.size()) > q - 1;
     if (degenerate) {
       // Degenerate ray: handle it once, from whichever subset of its hyperplanes reaches it first.
       std::fill(through.begin(), through.end(), Word{0});
@@ -179,14 +180,27 @@ void enumerate_rays(const Matrix& A, CellTable& cells, InterruptCheck& interrupt
       Eigen::JacobiSVD<Matrix> svd(at, Eigen::ComputeFullV);
       Vector refined = svd.matrixV().col(q - 1);
       if (refined.dot(v) < 0) refined = -refined;
-      v = refined;
-      t.noalias() = A * v;
-      through_rows.clear();
+      const Vector refined_t = A * refined;
+      std::vector<Index> refined_rows;
       for (Index j = 0; j < m; ++j)
-        if (std::abs(t(j)) <= ArrangementTolerance::incidence) through_rows.push_back(j);
-      std::vector<Word> refined_through(static_cast<std::size_t>(words), 0);
-      for (Index j : through_rows) set_bit(refined_through.data(), j);
-      if (refined_through != through && !degenerate_rays_seen.insert(refined_through).second) continue;
+        if (std::abs(refined_t(j)) <= ArrangementTolerance::incidence) refined_rows.push_back(j);
+      if (static_cast<Index>(refined_rows.size()) <= q - 1) {
+        // Nearly parallel hyperplanes: the subset's tolerance (which grows as its rows approach
+        // dependence) took in hyperplanes the refined ray does not lie on, and the refined ray may
+        // lie on fewer than q - 1 of them, even none (the local arrangement below would then be
+        // empty: an SVD of zero rows). Distinct at the incidence tolerance, they meet in simple
+        // rays: this subset's is handled as such, and so will the other subsets' be.
+        degenerate_rays_seen.erase(through);
+        degenerate = false;
+        through_rows.assign(subset.data(), subset.data() + (q - 1));
+      } else {
+        v = refined;
+        t = refined_t;
+        through_rows.swap(refined_rows);
+        std::vector<Word> refined_through(static_cast<std::size_t>(words), 0);
+        for (Index j : through_rows) set_bit(refined_through.data(), j);
+        if (refined_through != through && !degenerate_rays_seen.insert(refined_through).second) continue;
+      }
     }
 
     // Fixed signs at v (and at -v, complemented); bits of the hyperplanes through v are cleared.
@@ -300,11 +314,16 @@ PatternSet enumerate_patterns(MatrixCRef X, Index max_patterns, InterruptCheck& 
   }
   PatternSet patterns = lift_cells(reduced, cells, X.cols());
   const Index bad = first_unverified_pattern(X, patterns);
-  if (bad >= 0)
-    throw std::runtime_error("activation pattern enumeration produced a gate that is not strictly "
-                             "inside its cell (pattern " + std::to_string(bad) +
-                             "); the data is degenerate beyond the tolerance " +
-                             std::to_string(ArrangementTolerance::incidence));
+  if (bad >= 0) {
+    // A user-facing ValueError naming X: the data, not the caller's code, is at fault.
+    char tolerance[32];
+    std::snprintf(tolerance, sizeof tolerance, "%g", ArrangementTolerance::incidence);
+    throw std::invalid_argument("X is degenerate beyond the relative tolerance " +
+                                std::string(tolerance) +
+                                " of exact enumeration (hyperplanes of its rows nearly, but not "
+                                "exactly, coincide): no strictly interior gate for pattern " +
+                                std::to_string(bad) + "; use method='sample'");
+  }
   return patterns;
 }
 
