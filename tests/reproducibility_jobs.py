@@ -76,14 +76,14 @@ def _count():
 
 def _fit(model):
     def job():
-        X, y = _data(4, 30, 3)
-        return dualnet.fit_relu(X, y, 0.05, model=model, bias=True, random_state=0)
+        X, y = _data(4, 20, 2)  # a size where both programs converge (no ConvergenceWarning)
+        return dualnet.fit_relu(X, y, 0.5, model=model, random_state=0)
     return job
 
 
 def _path():
-    X, y = _data(5, 25, 2)
-    return dualnet.fit_relu_path(X, y, [0.5, 0.1, 0.02], random_state=1)
+    X, y = _data(5, 20, 2)
+    return dualnet.fit_relu_path(X, y, [1.0, 0.5, 0.2], random_state=1)
 
 
 def _beta_max():
@@ -93,9 +93,9 @@ def _beta_max():
 
 
 def _solve_core():
-    X, y = _data(7, 50, 4)
-    patterns = dualnet.activation_patterns(X, method="sample", n_gates=400, random_state=3)
-    return _core.solve_convex(X, y, patterns.pattern_set, 0.01, relu=True, tol=1e-8)
+    X, y = _data(7, 30, 3)
+    patterns = dualnet.activation_patterns(X, method="sample", n_gates=100, random_state=3)
+    return _core.solve_convex(X, y, patterns.pattern_set, 0.5, relu=True, max_iter=2000)
 
 
 def _toolkit():
