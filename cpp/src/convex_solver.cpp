@@ -3,6 +3,7 @@
 #include <dualnet/certificate.hpp>
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
+#include <dualnet/memory_budget.hpp>
 
 #include <Eigen/Cholesky>
 #include <Eigen/QR>
@@ -40,6 +41,17 @@ void check_data_shapes(const MatrixCRef& X, const VectorCRef& y, const PatternSe
 }
 
 constexpr Scalar kTiny = std::numeric_limits<Scalar>::min();
+
+// Upper estimate of what a solve allocates, checked before the first allocation: the blocks
+// (g x P, twice for ReLU), the block gradients, the result's v and w, and in the worst case (every
+// block visited) one BlockGram per pattern (Gram matrix, eigenvectors and eigenvalues).
+std::size_t solver_memory_bytes(Index g, Index p, bool relu) {
+  const Index blocks = relu ? 2 * p : p;
+  std::size_t bytes = array_bytes({g, blocks}, sizeof(Scalar));
+  bytes = saturating_add(bytes, array_bytes({3, g, p}, sizeof(Scalar)));
+  bytes = saturating_add(bytes, array_bytes({p, 2 * g * g + g + 1}, sizeof(Scalar)));
+  return saturating_add(bytes, array_bytes({blocks, 4}, sizeof(Scalar)));  // bounds, flags
+}
 
 class Engine {
  public:
@@ -602,6 +614,10 @@ ConvexSolution solve_convex(const MatrixCRef& X, const VectorCRef& y, const Patt
                             Scalar beta, const SolverSettings& settings, const Matrix* v0,
                             const Matrix* w0, InterruptCheck* interrupt) {
   validate_convex_problem(X, y, patterns, beta, settings, v0, w0);
+  check_memory_budget(solver_memory_bytes(X.cols(), patterns.size(),
+                                          settings.program == ConvexProgram::relu),
+                      "solve_convex over " + std::to_string(patterns.size()) +
+                          " patterns of gate dimension " + std::to_string(X.cols()));
   Engine engine(X, y, patterns, beta, settings, interrupt);
   engine.warm_start(v0, w0);
   return engine.run();

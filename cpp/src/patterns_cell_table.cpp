@@ -1,5 +1,7 @@
 #include <dualnet/patterns_cell_table.hpp>
 
+#include <dualnet/memory_budget.hpp>
+
 #include <algorithm>
 
 namespace dualnet {
@@ -73,6 +75,16 @@ bool CellTable::add(const Word* bits, const Scalar* gate, Scalar margin) {
 }
 
 void CellTable::grow() {
+  // The table doubles: before allocating, check what it will hold once the new slots fill to the
+  // load limit (slots, hashes, and the kept bitsets and gates), so that a runaway enumeration
+  // stops with the estimate rather than exhausting memory.
+  const std::size_t new_slots = saturating_mul(slots_.size(), 2);
+  const std::size_t per_cell = sizeof(Slot) + 2 * sizeof(std::uint64_t) +
+                               static_cast<std::size_t>(words_) * sizeof(Word) +
+                               static_cast<std::size_t>(gate_dim_) * sizeof(Scalar);
+  check_memory_budget(saturating_add(saturating_mul(new_slots, sizeof(Slot)),
+                                     saturating_mul(new_slots / 2, per_cell)),
+                      "a table of " + std::to_string(new_slots / 2) + " arrangement cells");
   std::vector<Slot> slots(slots_.size() * 2, Slot{0, -1});
   const std::size_t mask = slots.size() - 1;
   for (const Slot& slot : slots_) {

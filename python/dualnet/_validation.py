@@ -9,8 +9,10 @@ import numpy as np
 __all__ = [
     "as_data_matrix",
     "as_pattern_masks",
+    "as_real_array",
     "as_target_vector",
     "check_choice",
+    "MAX_DEPTH",
     "check_integer",
     "check_positive",
     "check_positive_integer",
@@ -33,6 +35,12 @@ def _as_real_array(a, name: str) -> np.ndarray:
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     return arr
+
+
+def as_real_array(a, name: str) -> np.ndarray:
+    """Return a as a float64 array of any shape, refusing what is not real numbers (TypeError
+    naming the argument) instead of letting numpy fail with a message that does not."""
+    return _as_core_array(_as_real_array(a, name))
 
 
 def as_data_matrix(X, name: str = "X", *, allow_empty_columns: bool = False) -> np.ndarray:
@@ -107,13 +115,20 @@ def check_random_state(random_state) -> np.random.Generator:
     )
 
 
-def check_integer(value, name: str, *, minimum: int) -> int:
-    """Return value as an int, requiring an integer (not a bool) >= minimum."""
+def check_integer(value, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    """Return value as an int, requiring an integer (not a bool) in [minimum, maximum]."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return int(value)
+
+
+#: Deepest network the closed forms build: each layer is stored, and powers 1/depth of the
+#: singular values underflow to 1 long before (a depth beyond float range overflowed).
+MAX_DEPTH = 10_000
 
 
 def check_positive_integer(value, name: str, *, allow_none: bool = False):

@@ -106,7 +106,10 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        try:
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        except OverflowError:  # a Python int beyond float range, which numpy cannot convert
+            raise ValueError("X and y must hold numbers within the float64 range") from None
         alpha = check_positive(self.alpha, "alpha")
         check_choice(self.model, "model", _MODELS)
         max_patterns = check_positive_integer(self.max_patterns, "max_patterns", allow_none=True)

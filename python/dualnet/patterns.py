@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
-from ._validation import as_data_matrix, check_random_state
+from ._validation import as_data_matrix, check_choice, check_random_state
 
 __all__ = ["Patterns", "activation_patterns", "count_patterns"]
 
@@ -26,8 +26,6 @@ __all__ = ["Patterns", "activation_patterns", "count_patterns"]
 DEFAULT_MAX_PATTERNS = 100_000
 #: Gates drawn by ``method="sample"`` (and by ``"auto"`` when it samples) unless n_gates is given.
 DEFAULT_N_GATES = 1_000
-#: Memory that pattern storage (bitsets and gates) may use; larger requests are refused up front.
-MEMORY_BUDGET_BYTES = 2 * 1024**3
 # Counting visits C(m, r - 1) subsets of the m hyperplanes at O(m r) each; beyond this many
 # operations count_patterns refuses rather than running for minutes.
 _COUNT_WORK_LIMIT = 2e10
@@ -199,6 +197,13 @@ def activation_patterns(
     Patterns
         ``masks`` (n, P), ``gates`` (g, P), ``exact``, ``method``, ``n_draws``, ``exact_count``.
 
+    Raises
+    ------
+    MemoryError
+        Before enumerating or sampling, when the patterns ``max_patterns`` or ``n_gates`` allow
+        cannot fit in the memory budget (half of physical memory, or the environment variable
+        ``DUALNET_MEMORY_BUDGET`` in bytes); the message gives the estimate.
+
     Notes
     -----
     On every nonzero row, ``X @ gates`` is nonzero and positive exactly where ``masks`` is true
@@ -208,8 +213,7 @@ def activation_patterns(
     closer than that are one hyperplane).
     """
     Xa, bias = _augmented(X, bias)
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    method = check_choice(method, "method", _METHODS)  # also safe for arrays and unhashables
     max_patterns = DEFAULT_MAX_PATTERNS if max_patterns is None else _check_count(max_patterns, "max_patterns")
     n_gates = DEFAULT_N_GATES if n_gates is None else _check_count(n_gates, "n_gates")
     rng = check_random_state(random_state)
@@ -286,7 +290,8 @@ def _exact_count(Xa, m: int, r: int, work_limit: float) -> int:
     if r <= 2:
         return bound
     max_subsets = work_limit / (m * r)
-    max_cells = MEMORY_BUDGET_BYTES // _COUNT_BYTES_PER_CELL
+    budget = _core.default_memory_budget()
+    max_cells = budget // _COUNT_BYTES_PER_CELL
     try:
         m_counted, _, general, n_cells = _core.count_patterns(Xa, max_subsets, max_cells)
     except ValueError as exc:
@@ -298,7 +303,7 @@ def _exact_count(Xa, m: int, r: int, work_limit: float) -> int:
     if m_counted is None:
         raise ValueError(
             f"X has more than {max_cells} activation patterns (Cover's bound: {bound}): more than "
-            f"the memory budget of {MEMORY_BUDGET_BYTES} bytes allows to count exactly"
+            f"the memory budget of {budget} bytes allows to count exactly"
         )
     return bound if general else int(n_cells)
 
@@ -333,8 +338,5 @@ def _check_count(value, name: str) -> int:
 
 
 def _check_memory(needed: int, name: str, value: int) -> None:
-    if needed > MEMORY_BUDGET_BYTES:
-        raise ValueError(
-            f"{name}={value} would need about {needed / 2**30:.1f} GiB of pattern storage, more "
-            f"than the budget of {MEMORY_BUDGET_BYTES / 2**30:.1f} GiB"
-        )
+    # The core's budget (memory_budget.hpp), so that every part of dualnet refuses alike.
+    _core.check_memory_budget(min(needed, 2**64 - 1), f"pattern storage for {name}={value}")

@@ -29,6 +29,7 @@ from ._network import cone_decomposition, map_back, relu_network_predict
 from ._validation import (
     as_data_matrix,
     as_pattern_masks,
+    as_real_array,
     as_target_vector,
     check_choice,
     check_positive,
@@ -446,7 +447,7 @@ def fit_relu_path(
             raise ValueError("y is zero on every pattern (beta_max = 0): no grid to generate")
         grid = np.geomspace(top, top * ratio, k)
     else:
-        grid = np.asarray(betas, dtype=np.float64)
+        grid = as_real_array(betas, "betas")
         if grid.ndim != 1 or grid.size == 0:
             raise ValueError(f"betas must be a non-empty 1-D sequence, got shape {grid.shape}")
         for value in grid:

@@ -30,6 +30,7 @@ import numpy as np
 from .._validation import (
     as_data_matrix,
     as_target_vector,
+    MAX_DEPTH,
     check_integer,
     check_positive,
     check_same_rows,
@@ -168,7 +169,7 @@ def deep_linear(
     else:
         Y = as_target_vector(Y, n)
     beta = check_positive(beta, "beta")
-    depth = check_integer(depth, "depth", minimum=2)
+    depth = check_integer(depth, "depth", minimum=2, maximum=MAX_DEPTH)
     t = check_positive(t, "t")
     tol = check_positive(tol, "tol")
     max_iter = check_integer(max_iter, "max_iter", minimum=1)

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_data_matrix, as_target_vector, check_integer, check_positive
+from .._validation import (
+    MAX_DEPTH,
+    as_data_matrix,
+    as_target_vector,
+    check_integer,
+    check_positive,
+)
 from ._one_dim import power_penalty_prox
 from ._two_path import ReLUNetworkSolution, closed_form_solution, two_path_layers
 
@@ -70,7 +76,7 @@ def rank_one_relu(X, y, beta, *, depth: int = 2, rtol: float = 1e-8) -> ReLUNetw
     n, d = X.shape
     y = as_target_vector(y, n)
     beta = check_positive(beta, "beta")
-    depth = check_integer(depth, "depth", minimum=2)
+    depth = check_integer(depth, "depth", minimum=2, maximum=MAX_DEPTH)
     rtol = check_positive(rtol, "rtol")
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     if s[0] == 0.0:

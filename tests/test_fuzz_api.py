@@ -1,0 +1,185 @@
+"""Fuzzing every public function's arguments, one argument at a time.
+
+Each function is called with valid arguments except one, replaced by anything a user might pass
+(arrays of every dtype, shape and layout; numbers of every kind; strings, None, lists). The
+contract: a correct result (checked by the property tests of each function, and here at least to
+be finite), or TypeError/ValueError naming an argument of the function (MemoryError, with the
+estimate, for sizes beyond the memory budget) — never another exception, a crash or a hang.
+"""
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+from fuzz_strategies import array_cases, examples, scalar_values
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import dualnet
+from dualnet.duality import feasible_dual_point, get_loss
+
+
+def _data(n=12, d=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.standard_normal(n)
+
+
+X0, Y0 = _data()
+Q0 = np.linalg.qr(np.random.default_rng(1).standard_normal((6, 4)))[0].T  # whitened: Q0 Q0^T = I
+C0 = np.outer(np.random.default_rng(2).standard_normal(12), [1.0, -0.5])  # rank one
+PATTERNS0 = dualnet.activation_patterns(X0, random_state=0)
+
+
+def _estimator_fit(X, y, alpha, random_state):
+    return dualnet.ConvexReLURegressor(alpha=alpha, random_state=random_state).fit(X, y)
+
+
+# function, valid keyword arguments, how arguments are named in messages
+CALLS = {
+    "activation_patterns": (dualnet.activation_patterns,
+                            dict(X=X0, bias=False, method="auto", n_gates=100, max_patterns=1000,
+                                 random_state=0)),
+    "count_patterns": (dualnet.count_patterns, dict(X=X0, bias=True)),
+    "Patterns.from_masks": (dualnet.Patterns.from_masks,
+                            dict(masks=PATTERNS0.masks, gates=PATTERNS0.gates, bias=False)),
+    "fit_relu": (dualnet.fit_relu, dict(X=X0, y=Y0, beta=0.1, patterns=None, model="relu",
+                                        bias=False, tol=1e-6, max_iter=None, random_state=0)),
+    "fit_relu_path": (dualnet.fit_relu_path, dict(X=X0, y=Y0, betas=[0.5, 0.1], random_state=0)),
+    "beta_max": (dualnet.beta_max, dict(X=X0, y=Y0, patterns=None, model="gated", bias=False)),
+    "ConvexReLURegressor.fit": (_estimator_fit, dict(X=X0, y=Y0, alpha=0.01, random_state=0)),
+    "deep_linear": (dualnet.deep_linear, dict(X=X0, y=Y0, beta=0.3, depth=3)),
+    "whitened_relu": (dualnet.whitened_relu, dict(X=Q0, y=Y0[:4], beta=0.1, depth=2)),
+    "rank_one_relu": (dualnet.rank_one_relu, dict(X=C0, y=Y0, beta=0.1, depth=2)),
+    "feasible_dual_point": (
+        lambda loss, yhat, y, beta: feasible_dual_point(loss, yhat, y, beta,
+                                                        lambda lam: float(np.abs(lam).sum())),
+        dict(loss="squared", yhat=np.zeros(12), y=Y0, beta=0.5)),
+}
+
+# The estimator validates its data with scikit-learn (check_array), whose messages describe the
+# problem without naming the argument: the scikit-learn convention, kept for estimators.
+SKLEARN_MESSAGES = {"ConvexReLURegressor.fit"}
+
+# feasible_dual_point(yhat, y) converts with numpy directly: non-numeric arrays fail with numpy's
+# message, which does not name the argument (see the xfail regression below).
+KNOWN_UNNAMED = {("feasible_dual_point", "yhat"), ("feasible_dual_point", "y"),
+                 ("feasible_dual_point", "beta"),
+                 # deep_linear(beta=1e-300) overflows in its 1-D root search (xfail below)
+                 ("deep_linear", "beta")}
+
+PAIRS = [(name, arg) for name, (_, kwargs) in CALLS.items() for arg in kwargs
+         if (name, arg) not in KNOWN_UNNAMED]
+
+
+def _names(name):
+    function, kwargs = CALLS[name]
+    names = set(kwargs)
+    if name == "ConvexReLURegressor.fit":
+        names |= {"alpha", "random_state", "X", "y"}
+    return names
+
+
+def _finite(result) -> bool:
+    """Every float and float array the result exposes is finite (NaN marks unknown gates only)."""
+    if isinstance(result, (int, np.integer)):
+        return True
+    if isinstance(result, (float, np.floating)):
+        return bool(np.isfinite(result))
+    values = getattr(result, "__dict__", {})
+    for key, value in values.items():
+        if key == "patterns" or key.startswith("_"):
+            continue
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            return False
+        if isinstance(value, float) and not np.isfinite(value):
+            return False
+    return True
+
+
+def _junk():
+    return st.one_of(
+        array_cases(max_dims=3, max_side=13).map(lambda c: c.value),
+        scalar_values(),
+        st.text(max_size=8),
+        st.sampled_from([None, [], {}, "gated", "relu", "exact", "sample", "squared", "hinge",
+                         True, False, 0, -1, 1, 2, 3, 10**6, 2**62, 2**64, 1e-300, 1e300]),
+    )
+
+
+def _call(name, arg, value):
+    function, kwargs = CALLS[name]
+    kwargs = dict(kwargs, **{arg: value})
+    with warnings.catch_warnings():
+        # Non-convergence is reported by a ConvergenceWarning (and in the result): allowed here.
+        warnings.simplefilter("ignore", dualnet.ConvergenceWarning)
+        return function(**kwargs)
+
+
+@pytest.mark.parametrize("name, arg", PAIRS)
+@examples(0.1)
+@given(data=st.data())
+def test_one_bad_argument(name, arg, data):
+    value = data.draw(_junk(), label=arg)
+    # A path of a million fits is a valid request, just a long one: not fuzzed here.
+    assume(not (arg == "betas" and isinstance(value, (int, np.integer)) and value > 1000))
+    try:
+        result = _call(name, arg, value)
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        if name not in SKLEARN_MESSAGES:
+            assert any(n in message for n in _names(name)), f"{type(exc).__name__}: {message}"
+    except MemoryError as exc:
+        assert "needs about" in str(exc), str(exc)
+    else:
+        assert _finite(result), result
+
+
+def test_every_public_function_is_fuzzed():
+    public = {n for n in dualnet.__all__ if callable(getattr(dualnet, n)) and not inspect.isclass(
+        getattr(dualnet, n))}
+    fuzzed = {name.split(".")[0] for name in CALLS}
+    assert public <= fuzzed
+    assert get_loss("squared") is not None
+
+
+# Regressions: defects the fuzz suite found.
+
+
+def test_regression_method_array_is_a_value_error():
+    with pytest.raises(ValueError, match="method must be one of"):
+        dualnet.activation_patterns(X0, method=np.array([]))
+
+
+@pytest.mark.parametrize("betas", [["a", "b"], [1 + 0j, 0.5], np.array(["0.5"])])
+def test_regression_non_real_betas_name_the_argument(betas):
+    with pytest.raises(TypeError, match="betas"):
+        dualnet.fit_relu_path(X0, Y0, betas)
+
+
+@pytest.mark.parametrize("depth", [2**64, 10**400])
+def test_regression_huge_depth_is_a_value_error(depth):
+    for function, X in [(dualnet.deep_linear, X0), (dualnet.whitened_relu, Q0)]:
+        with pytest.raises(ValueError, match="depth must be <="):
+            function(X, Y0[: X.shape[0]], 0.1, depth=depth)
+
+
+@pytest.mark.xfail(reason="feasible_dual_point converts yhat and y with numpy, unnamed in errors",
+                   raises=AssertionError)
+def test_known_defect_feasible_dual_point_names_its_arguments():
+    function, kwargs = CALLS["feasible_dual_point"]
+    with pytest.raises((TypeError, ValueError)) as info:
+        function(**dict(kwargs, yhat=np.array(["", "a"])))
+    assert "yhat" in str(info.value)
+
+
+def test_regression_estimator_huge_int_is_a_value_error():
+    with pytest.raises(ValueError, match="float64 range"):
+        dualnet.ConvexReLURegressor().fit(10**400, Y0)
+
+
+@pytest.mark.xfail(reason="deep_linear's root search overflows for a tiny beta", raises=OverflowError,
+                   strict=True)
+def test_known_defect_deep_linear_tiny_beta():
+    result = dualnet.deep_linear(X0, Y0, 1e-300, depth=3)
+    assert np.isfinite(result.primal_objective)
