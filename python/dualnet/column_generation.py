@@ -35,8 +35,10 @@ DEFAULT_MAX_ROUNDS = 30
 DEFAULT_MAX_ADD = 100
 # Random start directions of a normal pricing pass, and of the wider pass run once the normal one
 # finds nothing (before the loop stops).
+# A normal pass searches at most _N_STARTS starts drawn from the pool; the wide pass all of them.
 _N_RANDOM = 64
 _N_RANDOM_WIDE = 1024
+_N_STARTS = 256
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,10 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, random_state, v0=
             return dataclasses.replace(fit, pricing=ColumnGeneration(
                 round_, n_added, n_starts, n_evaluated, 0.0, 0.0, "global"))
         found = None
-        for n_random in (_N_RANDOM, _N_RANDOM_WIDE):
+        for n_random, n_starts_pass in ((_N_RANDOM, _N_STARTS), (_N_RANDOM_WIDE, -1)):
             found, _, _, max_value, searched, evaluated = _core.price_patterns(
                 Xa, np.ascontiguousarray(fit.dual), beta, patterns.pattern_set,
-                relu=(model == "relu"), n_random=n_random, max_new=max_add,
+                relu=(model == "relu"), n_starts=n_starts_pass, n_random=n_random, max_new=max_add,
                 seed=int(rng.integers(0, 2**63)),
             )
             n_starts += int(searched)
