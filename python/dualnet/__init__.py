@@ -26,6 +26,7 @@ from .duality import (
     spline_1d,
     whitened_relu,
 )
+from .column_generation import ColumnGeneration
 from .exceptions import ConvergenceWarning
 from .patterns import Patterns, activation_patterns, count_patterns
 from .pricing import PricingResult, price_patterns
@@ -33,6 +34,7 @@ from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
 __all__ = [
     "Certificate",
+    "ColumnGeneration",
     "ConvergenceWarning",
     "ConvexReLURegressor",
     "DeepLinearSolution",

@@ -100,6 +100,10 @@ class ReLUFit:
         ``second_layer`` then hold the ReLU network given by cone decomposition of these
         weights: the same predictions on the training data, but a larger norm, so its weight-decay
         objective is larger than ``primal_objective``.
+    pricing : ColumnGeneration or None
+        Set when the pattern set was grown by pricing (``patterns="auto"`` or ``init``): rounds,
+        patterns added, the search budget spent, the largest violation left and whether the
+        certificate is global or relative to the final set.
     """
 
     primal_objective: float
@@ -121,6 +125,7 @@ class ReLUFit:
     max_cone_violation: float = 0.0
     gates: Optional[np.ndarray] = field(default=None)
     gated_weights: Optional[np.ndarray] = field(default=None)
+    pricing: Optional[object] = field(default=None)
 
     @property
     def width(self) -> int:
@@ -326,7 +331,7 @@ def _share_parameters(function):
 
 def fit_relu(
     X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
-    random_state=None, verbose=False,
+    random_state=None, verbose=False, init=None,
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
 
@@ -353,6 +358,12 @@ def fit_relu(
         Seeds the pattern sampler when ``patterns`` is None and sampling is needed.
     verbose : bool, default=False
         Print solver progress.
+    init : None, array-like of shape (g, m), pair (first_layer, second_layer) or fitted
+        scikit-learn MLPRegressor
+        A trained network to polish: its neurons' activation patterns seed the pattern set
+        (joined to ``patterns`` when that is given), which is then grown by pricing. The result
+        is never worse than the network, up to the certified relative gap ``tol``; with a pair,
+        the first solve also starts from the network itself.
 
     Returns
     -------
@@ -363,14 +374,28 @@ def fit_relu(
     ValueError
         On a shape mismatch, NaN or infinite data, ``beta <= 0``, ``tol <= 0`` or an empty pattern
         set; the message names the argument.
+
+    Notes
+    -----
+    ``patterns="auto"`` enumerates the exact set when it is affordable (global certificate) and
+    otherwise starts from sampled patterns and grows the set by column generation: solve, search
+    patterns whose dual constraint the solution's dual point violates (:func:`price_patterns`),
+    add them, warm-start, repeat until none is found. ``fit.pricing`` reports the rounds, the
+    search and whether the certificate is global or relative to the final set.
     """
     return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
-                     max_iter=max_iter, random_state=random_state, verbose=verbose)
+                     max_iter=max_iter, random_state=random_state, verbose=verbose, init=init)
 
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-              warning=ConvergenceWarning, beta_name="beta"):
+              warning=ConvergenceWarning, beta_name="beta", init=None):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
+    if init is not None or isinstance(patterns, str):
+        from .column_generation import fit_relu_priced
+
+        return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
+                               max_iter=max_iter, random_state=random_state, verbose=verbose,
+                               init=init, warning=warning, beta_name=beta_name)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")

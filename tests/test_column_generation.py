@@ -1,0 +1,88 @@
+"""fit_relu(patterns="auto") and fit_relu(init=...): the pricing loop and polishing."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import dualnet
+import dualnet.patterns
+from reference.gradient_descent import network_objective, train_relu_network
+from test_pricing import _augment, _data
+
+
+@pytest.mark.parametrize("model", ["relu", "gated"])
+def test_auto_uses_the_exact_set_when_affordable(model):
+    X, y = _data(14, 2, seed=0)
+    fit = dualnet.fit_relu(X, y, 0.3, patterns="auto", model=model, bias=True, tol=1e-8)
+    exact = dualnet.activation_patterns(X, bias=True, method="exact")
+    reference = dualnet.fit_relu(X, y, 0.3, patterns=exact, model=model, bias=True, tol=1e-8)
+    assert fit.pricing.certificate == "global" and fit.pricing.n_rounds == 1
+    assert fit.primal_objective == pytest.approx(reference.primal_objective, rel=1e-6)
+
+
+@pytest.mark.parametrize("model", ["relu", "gated"])
+def test_auto_prices_to_the_exact_optimum_when_enumeration_is_refused(model, monkeypatch):
+    # Refuse enumeration (as for large d) so that "auto" samples and prices; d = 3 keeps the exact
+    # set computable for the oracle.
+    X, y = _data(16, 3, seed=7)
+    exact = dualnet.activation_patterns(X, bias=True, method="exact")
+    beta = 0.05 * dualnet.beta_max(X, y, patterns=exact, model=model, bias=True)
+    reference = dualnet.fit_relu(X, y, beta, patterns=exact, model=model, bias=True, tol=1e-9,
+                                 max_iter=100000)
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_N_GATES", 8)
+    fit = dualnet.fit_relu(X, y, beta, patterns="auto", model=model, bias=True, tol=1e-9,
+                           max_iter=100000, random_state=0)
+    report = fit.pricing
+    assert report.certificate == "relative" and report.n_added > 0 and report.n_rounds > 1
+    assert report.max_violation == 0 and report.n_starts > 0
+    assert len(fit.patterns) < len(exact)
+    assert fit.primal_objective == pytest.approx(reference.primal_objective, rel=1e-6)
+
+
+@pytest.mark.parametrize("bias, beta, tol", [(False, 1.0, 1e-6), (True, 1.0, 1e-4)])
+def test_polishing_is_never_worse_than_the_seed_network(bias, beta, tol):
+    X, y = _data(40, 3, seed=3)
+    Xa = _augment(X, bias)
+    for seed in range(2):
+        trained = train_relu_network(Xa, y, beta, 6, n_starts=1, max_iter=2000, random_state=seed)
+        U, a = trained.first_layer, trained.second_layer
+        seed_objective = network_objective(Xa, y, beta, U, a)
+        for init in (U, (U, a)):
+            fit = dualnet.fit_relu(X, y, beta, init=init, bias=bias, tol=tol, random_state=0)
+            # Within the certified relative gap tol of a program whose optimum is at most the
+            # seed's objective.
+            assert fit.primal_objective <= seed_objective * (1 + tol)
+            # The returned network attains the convex objective (exact map back).
+            assert network_objective(Xa, y, beta, fit.first_layer, fit.second_layer) == (
+                pytest.approx(fit.primal_objective, rel=1e-9))
+            own = {m.tobytes() for m in (Xa @ U >= 0).T}
+            assert own <= {m.tobytes() for m in fit.patterns.masks.T}
+            assert fit.pricing.certificate == "relative"
+
+
+def test_polishing_from_a_scikit_learn_network():
+    sklearn_nn = pytest.importorskip("sklearn.neural_network")
+    X, y = _data(40, 3, seed=4)
+    net = sklearn_nn.MLPRegressor(hidden_layer_sizes=(5,), max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an unconverged network is a fine seed
+        net.fit(X, y)
+    fit = dualnet.fit_relu(X, y, 3.0, init=net, bias=True, tol=1e-4, random_state=0)
+    Xa = _augment(X, True)
+    hidden = np.vstack([net.coefs_[0], net.intercepts_[0][None, :]])
+    assert {m.tobytes() for m in (Xa @ hidden >= 0).T} <= {m.tobytes() for m in fit.patterns.masks.T}
+    assert fit.converged
+
+
+def test_validation():
+    X, y = _data(10, 2, seed=5)
+    with pytest.raises(ValueError, match="patterns"):
+        dualnet.fit_relu(X, y, 0.1, patterns="all")
+    with pytest.raises(ValueError, match="init"):
+        dualnet.fit_relu(X, y, 0.1, init=np.ones((3, 2)))
+    with pytest.raises(ValueError, match="init"):
+        dualnet.fit_relu(X, y, 0.1, init=(np.ones((2, 2)), np.ones(3)))
+    with pytest.raises(ValueError, match="init"):
+        dualnet.fit_relu(X, y, 0.1, init=np.full((2, 2), np.nan))
