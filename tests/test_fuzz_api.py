@@ -51,6 +51,12 @@ CALLS = {
     "deep_linear": (dualnet.deep_linear, dict(X=X0, y=Y0, beta=0.3, depth=3)),
     "whitened_relu": (dualnet.whitened_relu, dict(X=Q0, y=Y0[:4], beta=0.1, depth=2)),
     "rank_one_relu": (dualnet.rank_one_relu, dict(X=C0, y=Y0, beta=0.1, depth=2)),
+    "spline_1d": (dualnet.spline_1d, dict(x=X0[:, 0], y=Y0, beta=0.3)),
+    "optimal_neurons": (dualnet.optimal_neurons,
+                        dict(X=X0, dual=Y0, beta=0.5, patterns=PATTERNS0)),
+    "price_patterns": (dualnet.price_patterns,
+                       dict(X=X0, dual=Y0, beta=0.5, patterns=PATTERNS0, model="relu",
+                            random_state=0)),
     "feasible_dual_point": (
         lambda loss, yhat, y, beta: feasible_dual_point(loss, yhat, y, beta,
                                                         lambda lam: float(np.abs(lam).sum())),

@@ -7,6 +7,7 @@
 #include <Eigen/SVD>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -467,11 +468,16 @@ PatternSet enumerate_patterns(MatrixCRef X, Index max_patterns, InterruptCheck& 
   }
   PatternSet patterns = lift_cells(reduced, cells, X.cols());
   const Index bad = first_unverified_pattern(X, patterns);
-  if (bad >= 0)
-    throw std::runtime_error("activation pattern enumeration produced a gate that is not strictly "
-                             "inside its cell (pattern " + std::to_string(bad) +
-                             "); the data is degenerate beyond the tolerance " +
-                             std::to_string(ArrangementTolerance::incidence));
+  if (bad >= 0) {
+    // A user-facing ValueError naming X: the data, not the caller's code, is at fault.
+    char tolerance[32];
+    std::snprintf(tolerance, sizeof tolerance, "%g", ArrangementTolerance::incidence);
+    throw std::invalid_argument("X is degenerate beyond the relative tolerance " +
+                                std::string(tolerance) +
+                                " of exact enumeration (hyperplanes of its rows nearly, but not "
+                                "exactly, coincide): no strictly interior gate for pattern " +
+                                std::to_string(bad) + "; use method='sample'");
+  }
   return patterns;
 }
 
