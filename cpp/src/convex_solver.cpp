@@ -121,13 +121,15 @@ class Engine {
       // last certificate cost twice as much as one (so certificates take at most about a third
       // of the time), or when the working set stalls: an epoch gaining less than 1e-3 of the
       // last certified gap means the working-set problem is nearly solved and the remaining gap
-      // is the outside blocks'.
+      // is the outside blocks'. A stall alone waits for epochs worth one certificate: late in a
+      // solve the gap is the dual point's lag, every epoch looks stalled, and certifying each
+      // one would cost more than the epochs themselves.
       const Scalar objective = working_objective();
       const bool stalled = last_objective - objective <= 1e-3 * (primal_ - best_dual_);
       last_objective = objective;
       const bool candidate_ready = dual_candidate_.size() == n_;
-      if (!candidate_ready && work < 2 * certificate_work_ && !stalled &&
-          epochs < settings_.max_iter)
+      if (!candidate_ready && work < 2 * certificate_work_ &&
+          !(stalled && work >= certificate_work_) && epochs < settings_.max_iter)
         continue;
       work = 0;
       refresh_residual();
