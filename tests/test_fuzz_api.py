@@ -57,6 +57,10 @@ CALLS = {
     "price_patterns": (dualnet.price_patterns,
                        dict(X=X0, dual=Y0, beta=0.5, patterns=PATTERNS0, model="relu",
                             random_state=0)),
+    "certify": (dualnet.certify, dict(X=X0, y=Y0, beta=0.5, first_layer=np.ones((2, 3)),
+                                      second_layer=np.ones(3), patterns=PATTERNS0, bias=False)),
+    "certify_linear": (dualnet.certify_linear, dict(X=X0, y=Y0, beta=0.5,
+                                                    layers=[np.ones((2, 3)), np.ones(3)])),
     "feasible_dual_point": (
         lambda loss, yhat, y, beta: feasible_dual_point(loss, yhat, y, beta,
                                                         lambda lam: float(np.abs(lam).sum())),

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._validation import (
     as_data_matrix,
+    as_real_array,
     as_target_vector,
     check_positive,
     check_same_rows,
@@ -138,7 +139,7 @@ def certify(X, y, beta, first_layer, second_layer, *, patterns=None, bias=False)
     beta = check_positive(beta, "beta")
     Xa = _augment(X, bool(bias))
     U = as_data_matrix(first_layer, "first_layer")
-    a = np.ascontiguousarray(second_layer, dtype=np.float64)
+    a = np.ascontiguousarray(as_real_array(second_layer, "second_layer"))
     if U.shape[0] != Xa.shape[1]:
         raise ValueError(
             f"first_layer has {U.shape[0]} rows but X has {X.shape[1]} columns"
@@ -193,14 +194,16 @@ def certify_linear(X, y, beta, layers, *, formulation="weight_decay", t=1.0) -> 
 
     X = as_data_matrix(X)
     n = X.shape[0]
-    Y = np.asarray(y, dtype=np.float64)
+    Y = as_real_array(y, "y")
     if Y.ndim == 2:
         check_same_rows(n, Y.shape[0], "y")
     else:
         Y = as_target_vector(Y, n)
     beta = check_positive(beta, "beta")
     t = check_positive(t, "t")
-    layers = [np.asarray(W, dtype=np.float64) for W in layers]
+    if isinstance(layers, np.ndarray) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a sequence of weight arrays, got {type(layers).__name__}")
+    layers = [as_real_array(W, f"layers[{i}]") for i, W in enumerate(layers)]
     depth = len(layers)
     if depth < 2:
         raise ValueError(f"layers must hold at least two weight arrays, got {depth}")

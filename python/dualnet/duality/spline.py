@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_target_vector, check_integer, check_positive
+from .._validation import as_real_array, as_target_vector, check_integer, check_positive
 
 __all__ = ["Spline1D", "spline_1d", "threshold_patterns"]
 
@@ -102,7 +102,7 @@ class Spline1D:
 
 
 def _as_inputs(x, name):
-    arr = np.asarray(x, dtype=np.float64)
+    arr = as_real_array(x, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1 or arr.size == 0:
