@@ -32,10 +32,9 @@ def test_stub_matches_module():
         assert {m for m in members if not m.startswith("_")} == actual, cls
 
 
-# Private names, absent from the stub: _CellLimitExceeded (translated by dualnet.patterns) and
-# _sanitizer_probe, compiled only into builds configured with DUALNET_SANITIZE
-# (tests/test_sanitizer.py runs it there).
-KNOWN_PRIVATE = {"_CellLimitExceeded", "_sanitizer_probe"}
+# The one private name, absent from the stub: _sanitizer_probe, compiled only into builds configured
+# with DUALNET_SANITIZE (tests/test_sanitizer.py runs it there).
+KNOWN_PRIVATE = {"_sanitizer_probe"}
 
 
 def test_private_module_names_are_known_hooks():
