@@ -172,8 +172,8 @@ def deep_linear(
     (True, [(5, 1), (1, 1), (1,)])
     >>> Q = np.linalg.qr(rng.standard_normal((20, 5)))[0]   # X^T X = I: exact for vector outputs
     >>> B = deep_linear(Q, rng.standard_normal((20, 2)), 0.5, depth=3, formulation="constrained")
-    >>> B.exact, bool(B.duality_gap >= 0), [round(float(np.linalg.norm(W)), 12) for W in B.layers[:1]]
-    (True, True, [1.0])
+    >>> B.exact, bool(B.duality_gap >= 0), round(float(np.linalg.norm(B.layers[0])), 12)  # t = 1
+    (True, True, 1.0)
     """
     X = as_data_matrix(X)
     n = X.shape[0]
