@@ -164,7 +164,9 @@ def quasi_norm_prox(c, lam: float, q: float, grid: int = 241) -> np.ndarray:
             break
         peak = (1.0 - q) * top / (2.0 - q)
         b_max = float(np.min(peak ** (1.0 - q) * (top - peak)))
-        bs = np.geomspace(b_max * 1e-14, b_max, grid)
+        # every root b = lam ||s||_q^(1-q) <= lam ||top||_q^(1-q) (s <= top): cover 12 decades below
+        b_low = min(b_max, lam * float(np.sum(top**q)) ** ((1.0 - q) / q)) * 1e-12
+        bs = np.geomspace(b_low, b_max, grid)
         for small in [None, *range(k)]:
 
             def support(b, small=small):

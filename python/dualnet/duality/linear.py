@@ -222,13 +222,6 @@ def deep_linear(
         layers = _matrix_layers(W, depth, width)
         w = W
 
-    if not converged:
-        warnings.warn(
-            f"deep_linear stopped after {n_iter} iterations (max_iter={max_iter}) before reaching "
-            f"tol={tol:g}; the network is returned with its certified objectives",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
     yhat = linear_forward(X, layers)
     penalized = layers[-2:] if constrained else layers
     primal = 0.5 * float(np.sum((yhat - Y) ** 2)) + 0.5 * beta * squared_frobenius(penalized)
@@ -250,6 +243,14 @@ def deep_linear(
     else:
         dual, dual_objective = Y - yhat, None
         note = _NO_DUAL_VECTOR if (vector and Y.shape[1] > 1) else _NO_DUAL_DEEP
+    if not converged:
+        warnings.warn(
+            f"deep_linear stopped after {n_iter} iterations (max_iter={max_iter}) before reaching "
+            f"tol={tol:g} (a beta below the rounding level of X^T (y - yhat) cannot be certified "
+            "to tol); the network is returned with its certified objectives",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return DeepLinearSolution(
         layers=tuple(layers),
         reduced=w,
@@ -320,11 +321,19 @@ def _deep_scalar_solution(svd: _SVD, y, beta, depth, grid: int = 4001) -> np.nda
     if norm_g == 0.0:
         return np.zeros(d)
     p = 2.0 - 2.0 / depth
-    lo = beta / float(np.linalg.norm(g / svd.s**2)) ** p
-    hi = (norm_g**p / beta) ** (1.0 / (p - 1.0))
+    # Work in logs: for a tiny beta the bounds leave the float range. Beyond
+    # rho = s_max^2 / (p - 1), d log h / d log rho = 1 - p avg_k rho / (s_k^2 + rho) < 0, so no
+    # upward crossing lies there and the upper end is capped at twice that.
+    log_lo = np.log(beta) - p * np.log(float(np.linalg.norm(g / svd.s**2)))
+    log_hi = min(
+        (p * np.log(norm_g) - np.log(beta)) / (p - 1.0),
+        np.log(2.0 * svd.s[0] ** 2 / (p - 1.0)),
+    )
+    log_lo = max(log_lo, np.log(np.finfo(float).tiny))
     best_w, best_f = np.zeros(d), 0.5 * float(y @ y)
-    if lo >= hi:
+    if log_lo >= log_hi:
         return best_w
+    lo, hi = float(np.exp(log_lo)), float(np.exp(log_hi))
 
     def h(rho):
         return rho * float(np.linalg.norm(_ridge(svd, g, rho))) ** p - beta
@@ -338,8 +347,11 @@ def _deep_scalar_solution(svd: _SVD, y, beta, depth, grid: int = 4001) -> np.nda
     rhos = np.geomspace(lo, hi, grid)
     coords = g[None, :] / (svd.s[None, :] ** 2 + rhos[:, None])
     values = rhos * np.linalg.norm(coords, axis=1) ** p - beta
-    for k in np.flatnonzero((values[:-1] <= 0.0) & (values[1:] > 0.0)):
-        rho = increasing_root(h, rhos[k], rhos[k + 1])
+    roots = [increasing_root(h, rhos[k], rhos[k + 1])
+             for k in np.flatnonzero((values[:-1] <= 0.0) & (values[1:] > 0.0))]
+    if values[0] > 0.0:  # beta below float resolution at the floor: the crossing is below lo
+        roots.append(lo)
+    for rho in roots:
         c = _ridge(svd, g, rho)
         f = objective(c)
         if f < best_f:
@@ -370,7 +382,7 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
     Z = np.zeros_like(C)
     V, momentum = Z.copy(), 1.0
     converged = False
-    it = 0
+    it = still = 0
     for it in range(1, max_iter + 1):
         Z_new = _svt(V - step * S * (S * V - C), step * beta)
         momentum_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
@@ -378,8 +390,12 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
             momentum_new, V = 1.0, Z_new
         else:
             V = Z_new + (momentum - 1.0) / momentum_new * (Z_new - Z)
+        moved = float(np.linalg.norm(Z_new - Z))
         Z, momentum = Z_new, momentum_new
-        if it % 10 == 1 or it == max_iter:
+        # Two steps in a row at rounding level: a fixed point. With beta below the rounding
+        # level of X^T Lambda no float certificate can reach tol; stop instead of spinning.
+        still = still + 1 if moved <= 4 * np.finfo(float).eps * float(np.linalg.norm(Z)) else 0
+        if it % 10 == 1 or it == max_iter or still >= 2:
             R = C - S * Z  # residual in range(U); the rest of Y - XW is constant
             primal = (
                 0.5 * float(np.sum(R * R))
@@ -390,9 +406,11 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
             # Lambda = (U R + (I - U U^T) Y) / scale; dual objective <Lambda, Y> - ||Lambda||^2/2.
             inner = float(np.sum(R * C)) + 2.0 * const
             sq = float(np.sum(R * R)) + 2.0 * const
-            dual = inner / scale - 0.5 * sq / scale**2
+            dual = (inner - 0.5 * sq / scale) / scale  # scale**2 may overflow for a tiny beta
             if primal - dual <= tol * max(primal, np.finfo(float).tiny):
                 converged = True
+                break
+            if still >= 2:
                 break
     return svd.Vt.T @ Z, converged, it
 

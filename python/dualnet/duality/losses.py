@@ -41,7 +41,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import as_real_array, check_positive
 
 __all__ = [
     "CrossEntropyLoss",
@@ -332,6 +332,7 @@ def feasible_dual_point(
     (1.2, 1.5, array([1.  , 0.25, 0.25]))
     """
     loss = get_loss(loss)
+    yhat, y = _checked_pair(loss, yhat, y)
     beta = check_positive(beta, "beta")
     lam = loss.optimal_dual(yhat, y)
     candidates = [lam]
@@ -345,6 +346,22 @@ def feasible_dual_point(
         if best is None or point.dual_objective > best.dual_objective:
             best = point
     return best
+
+
+def _checked_pair(loss, yhat, y):
+    """yhat and y as finite float arrays of one shape, y valid for the loss; errors name them."""
+    yhat = as_real_array(yhat, "yhat")
+    y = as_real_array(y, "y")
+    if yhat.shape != y.shape:
+        raise ValueError(f"yhat has shape {yhat.shape} but y has shape {y.shape}")
+    for name, arr in (("yhat", yhat), ("y", y)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinity")
+    try:
+        y = loss.check_targets(y)
+    except ValueError as exc:
+        raise ValueError(f"y: {exc}") from None
+    return yhat, y
 
 
 def _hinge_candidates(lam, yhat, y, stationarity, margin_tol):
