@@ -144,7 +144,7 @@ def quasi_norm_prox(c, lam: float, q: float, grid: int = 241) -> np.ndarray:
     one coordinate sits on the smaller side. For each support and each such choice the
     consistency b = lam ||s(b)||_q^(1-q) is a 1-D equation in b; a log grid of b finds its roots
     (two roots closer than a grid step would be a near-tangency whose objective values agree to
-    second order) and nested grids refine them. The best candidate, or s = 0, is returned.
+    second order) and nested grids refine them. The best of those, s = 0 and s = c is returned.
     """
     c = np.asarray(c, dtype=np.float64)
     if np.any(c < 0):
@@ -158,6 +158,8 @@ def quasi_norm_prox(c, lam: float, q: float, grid: int = 241) -> np.ndarray:
         return 0.5 * float(np.sum((s - sorted_c) ** 2)) + lam * float(np.sum(s**q)) ** (1.0 / q)
 
     best, best_f = np.zeros_like(c), objective(np.zeros_like(c))
+    if objective(sorted_c) < best_f:  # lam below the underflow level of every root: s = c
+        best, best_f = sorted_c.copy(), objective(sorted_c)
     for k in range(1, c.size + 1):
         top = sorted_c[:k]
         if top[-1] <= 0.0:
@@ -166,7 +168,9 @@ def quasi_norm_prox(c, lam: float, q: float, grid: int = 241) -> np.ndarray:
         b_max = float(np.min(peak ** (1.0 - q) * (top - peak)))
         # every root b = lam ||s||_q^(1-q) <= lam ||top||_q^(1-q) (s <= top): cover 12 decades below
         b_low = min(b_max, lam * float(np.sum(top**q)) ** ((1.0 - q) / q)) * 1e-12
-        bs = np.geomspace(b_low, b_max, grid)
+        if not b_max > np.finfo(float).tiny:
+            continue  # entries at the underflow level: s = 0 on them is exact to rounding
+        bs = np.geomspace(max(b_low, np.finfo(float).tiny), b_max, grid)
         for small in [None, *range(k)]:
 
             def support(b, small=small):
