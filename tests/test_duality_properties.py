@@ -181,7 +181,8 @@ def test_quasi_norm_prox_beats_random_points(c, lam, L):
     s = quasi_norm_prox(c, lam, q)
 
     def f(points):
-        return 0.5 * np.sum((points - c) ** 2, axis=-1) + lam * np.sum(points**q, axis=-1) ** (1 / q)
+        penalty = np.sum(points**q, axis=-1) ** (1 / q)
+        return 0.5 * np.sum((points - c) ** 2, axis=-1) + lam * penalty
 
     rng = np.random.default_rng(0)
     points = rng.uniform(0, 1, (4000, c.size)) * c
