@@ -26,6 +26,7 @@ from .duality import (
     spline_1d,
     whitened_relu,
 )
+from . import interop
 from .column_generation import ColumnGeneration
 from .exceptions import ConvergenceWarning
 from .patterns import Patterns, activation_patterns, count_patterns

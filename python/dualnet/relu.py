@@ -156,6 +156,36 @@ class ReLUFit:
             )
         return relu_network_predict(_augment(X, self.bias), self.first_layer, self.second_layer)
 
+    def to_numpy(self):
+        """The network as plain numpy weights (writeable copies).
+
+        Returns
+        -------
+        dualnet.interop.NetworkWeights
+            ``(first_layer (g, m), second_layer (m,), bias)``; save it with
+            :func:`dualnet.interop.save_network`.
+        """
+        from .interop import NetworkWeights
+
+        return NetworkWeights(np.array(self.first_layer), np.array(self.second_layer), self.bias)
+
+    def to_torch(self, dtype=None):
+        """The network as a PyTorch ``nn.Sequential(Linear, ReLU, Linear)`` (needs torch).
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Default ``torch.float64``: the module's output equals :meth:`predict` to rounding.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            ``Linear(d, m, bias=self.bias), ReLU(), Linear(m, 1, bias=False)``.
+        """
+        from .interop import to_torch
+
+        return to_torch(self.first_layer, self.second_layer, bias=self.bias, dtype=dtype)
+
     def __repr__(self) -> str:
         return (
             f"ReLUFit(model={self.model!r}, beta={self.beta:.6g}, bias={self.bias}, "
