@@ -267,3 +267,25 @@ def positive_int(text) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
     return value
+
+
+def add_data_arguments(parser) -> None:
+    """DATA, --target and --standardize (fit, certify, patterns)."""
+    parser.add_argument("data", nargs="?", metavar="DATA",
+                        help="CSV file with a header row, or .npz with arrays X and y (default: "
+                        "scikit-learn's diabetes data, standardised)")
+    parser.add_argument("--target", metavar="COL",
+                        help="target column of a CSV file (default: the last column)")
+    parser.add_argument("--standardize", action="store_true",
+                        help="centre and scale every column of DATA to unit variance")
+
+
+def add_pattern_arguments(parser) -> None:
+    """--patterns, --n-patterns and --seed (fit, certify, patterns)."""
+    parser.add_argument("--patterns", choices=("auto", "exact", "sample"), default="auto",
+                        help="enumerate every activation pattern, sample them, or enumerate when "
+                        "affordable (default auto); a sampled set gives a certificate relative "
+                        "to it")
+    parser.add_argument("--n-patterns", type=positive_int, metavar="N",
+                        help="random gates drawn when sampling (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the pattern sampler")

@@ -8,12 +8,13 @@ import time
 import numpy as np
 
 from ._common import (
+    add_data_arguments,
+    add_pattern_arguments,
     Progress,
     UsageError,
     load_data,
     pattern_report,
     positive_float,
-    positive_int,
     write_json,
 )
 
@@ -29,19 +30,10 @@ def add_parser(sub):
         "load pickles you trust). Without DATA: the embedded default data of 'dualnet fit'.",
     )
     parser.add_argument("model", metavar="MODEL")
-    parser.add_argument("data", nargs="?", metavar="DATA",
-                        help="CSV file with a header row, or .npz with arrays X and y")
+    add_data_arguments(parser)
     parser.add_argument("--beta", type=positive_float,
                         help="weight decay (default: the beta stored in MODEL.npz)")
-    parser.add_argument("--target", metavar="COL", help="target column of a CSV file")
-    parser.add_argument("--standardize", action="store_true",
-                        help="centre and scale every column of DATA to unit variance")
-    parser.add_argument("--patterns", choices=("auto", "exact", "sample"), default="auto",
-                        help="pattern set the bound is taken over (default auto: exact when "
-                        "affordable; a sampled set gives a bound relative to it)")
-    parser.add_argument("--n-patterns", type=positive_int, metavar="N",
-                        help="random gates drawn when sampling (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the pattern sampler")
+    add_pattern_arguments(parser)
     parser.add_argument("--out", metavar="FILE", help="also write the certificate as JSON")
     parser.add_argument("--quiet", action="store_true", help="print no progress")
 

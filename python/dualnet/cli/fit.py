@@ -6,6 +6,8 @@ import time
 import warnings
 
 from ._common import (
+    add_data_arguments,
+    add_pattern_arguments,
     Progress,
     UsageError,
     load_data,
@@ -28,12 +30,7 @@ def add_parser(sub):
         "certificate and save the network (MODEL.npz) and its certificate (MODEL.json). Without "
         "DATA it runs on scikit-learn's diabetes data, standardised.",
     )
-    parser.add_argument("data", nargs="?", metavar="DATA",
-                        help="CSV file with a header row, or .npz with arrays X and y")
-    parser.add_argument("--target", metavar="COL",
-                        help="target column of a CSV file (default: the last column)")
-    parser.add_argument("--standardize", action="store_true",
-                        help="centre and scale every column of DATA to unit variance")
+    add_data_arguments(parser)
     parser.add_argument("--beta", type=positive_float, default=DEFAULT_BETA,
                         help=f"weight decay (default {DEFAULT_BETA:g})")
     parser.add_argument("--model", choices=("relu", "gated"), default="relu",
@@ -42,16 +39,11 @@ def add_parser(sub):
                         help="training loss, passed to fit_relu as loss= (default: squared)")
     parser.add_argument("--bias", action="store_true",
                         help="give the hidden neurons biases (regularized like the weights)")
-    parser.add_argument("--patterns", choices=("auto", "exact", "sample"), default="auto",
-                        help="enumerate every activation pattern, sample them, or enumerate when "
-                        "affordable (default auto)")
-    parser.add_argument("--n-patterns", type=positive_int, metavar="N",
-                        help="random gates drawn when sampling (default 1000)")
+    add_pattern_arguments(parser)
     parser.add_argument("--tol", type=positive_float, default=1e-6,
                         help="certified relative duality gap to reach (default 1e-6)")
     parser.add_argument("--max-iter", type=positive_int, metavar="N",
                         help="solver iteration limit")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the pattern sampler")
     parser.add_argument("--out", metavar="MODEL", default="dualnet-model",
                         help="where to save: MODEL.npz and MODEL.json (default dualnet-model)")
     parser.add_argument("--quiet", action="store_true", help="print no progress")

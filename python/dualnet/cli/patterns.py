@@ -6,7 +6,15 @@ import time
 
 import numpy as np
 
-from ._common import Progress, load_data, pattern_report, positive_int, write_json
+from ._common import (
+    Progress,
+    add_data_arguments,
+    add_pattern_arguments,
+    load_data,
+    output_paths,
+    pattern_report,
+    write_json,
+)
 
 
 def add_parser(sub):
@@ -18,19 +26,9 @@ def add_parser(sub):
         "sampled set and how much of the whole it covers. Without DATA: the embedded default "
         "data of 'dualnet fit'.",
     )
-    parser.add_argument("data", nargs="?", metavar="DATA",
-                        help="CSV file with a header row, or .npz with arrays X and y")
-    parser.add_argument("--target", metavar="COL", help="target column of a CSV file (not used "
-                        "in the patterns, only excluded from the features)")
-    parser.add_argument("--standardize", action="store_true",
-                        help="centre and scale every column of DATA to unit variance")
+    add_data_arguments(parser)
     parser.add_argument("--bias", action="store_true", help="patterns of [X, 1]")
-    parser.add_argument("--patterns", "--method", dest="patterns",
-                        choices=("auto", "exact", "sample"), default="auto",
-                        help="enumerate, sample, or enumerate when affordable (default auto)")
-    parser.add_argument("--n-patterns", type=positive_int, metavar="N",
-                        help="random gates drawn when sampling (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the pattern sampler")
+    add_pattern_arguments(parser)
     parser.add_argument("--out", metavar="FILE",
                         help="save the patterns: FILE.npz (masks, gates) and FILE.json (report)")
     parser.add_argument("--quiet", action="store_true", help="print no progress")
@@ -39,7 +37,6 @@ def add_parser(sub):
 def run(args):
     import dualnet
 
-    from ._common import output_paths
     from .fit import patterns_for
 
     paths = output_paths(args.out) if args.out else None

@@ -78,8 +78,9 @@ def _project(layers, constrained, t):
 def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
                      constrained=(), t=1.0, snapshot_at=()) -> Trace:
     """Full-batch gradient descent with an adaptive step: a step that raises the objective is
-    retried with half the step size, an accepted one lets the step grow by 5 %. Monotone, so
-    the objective converges; it records the objective at about ``record`` evenly spaced steps.
+    retried with half the step size, an accepted one lets the step grow by 5 % (monotone for
+    linear networks; ReLU networks take a small plain step where no step size decreases the
+    objective, at a kink). It records the objective at about ``record`` evenly spaced steps.
 
     Parameters
     ----------
@@ -97,22 +98,30 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
     layers = [np.array(W, dtype=np.float64) for W in layers]
     penalized = [i for i in range(len(layers)) if i not in constrained]
     layers = _project(layers, constrained, t)
+    lr0 = lr
     value = objective(X, Y, layers, beta, relu=relu, penalized=penalized)
     every = max(1, steps // record)
     recorded_steps, values, snapshots = [0], [value], []
     snapshot_at = set(snapshot_at)
     for step in range(1, steps + 1):
         grads = _gradients(X, Y, layers, beta, relu, penalized)
-        for _ in range(60):
+        for _ in range(40):
             trial = _project([W - lr * G for W, G in zip(layers, grads)], constrained, t)
             new = objective(X, Y, trial, beta, relu=relu, penalized=penalized)
             if new <= value:
+                lr *= 1.05
                 break
             lr *= 0.5
         else:
-            break  # no decrease at any step size: a stationary point to rounding
+            # No decrease along the gradient: a ReLU kink (the objective is not differentiable
+            # where a neuron switches on a data point) or a stationary point to rounding. Take a
+            # small plain step, as gradient descent would, and restart the step-size search.
+            if not relu:
+                break
+            lr = lr0
+            trial = _project([W - 1e-2 * lr * G for W, G in zip(layers, grads)], constrained, t)
+            new = objective(X, Y, trial, beta, relu=relu, penalized=penalized)
         layers, value = trial, new
-        lr *= 1.05
         if step % every == 0 or step == steps:
             recorded_steps.append(step)
             values.append(value)
@@ -150,3 +159,14 @@ def adam(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200, decay=True,
         if step in snapshot_at:
             snapshots.append((step, [W.copy() for W in layers]))
     return Trace(np.array(recorded_steps), np.array(values), tuple(layers), tuple(snapshots))
+
+
+def adam_then_descent(X, Y, layers, beta, *, relu, adam_steps, descent_steps, lr=1e-2,
+                      record=200) -> Trace:
+    """Adam (decaying step) to get near a good minimum, then adaptive gradient descent to polish
+    it; one trace with the steps of both phases."""
+    first = adam(X, Y, layers, beta, relu=relu, steps=adam_steps, lr=lr, record=record)
+    second = gradient_descent(X, Y, list(first.layers), beta, relu=relu, steps=descent_steps,
+                              lr=lr * 0.1, record=max(1, record // 4))
+    return Trace(np.concatenate([first.steps, adam_steps + second.steps[1:]]),
+                 np.concatenate([first.objectives, second.objectives[1:]]), second.layers)
