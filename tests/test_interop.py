@@ -63,7 +63,7 @@ def test_certify_accepts_an_mlp_regressor():
     # the primal counts the output bias o as a neuron: beta ||o|| on top of scikit-learn's penalty
     o = abs(mlp.intercepts_[1][0])
     r = mlp.predict(X) - y
-    weights = np.sum(mlp.coefs_[0] ** 2) + np.sum(mlp.intercepts_[0] ** 2) + np.sum(mlp.coefs_[1] ** 2)
+    weights = sum(np.sum(W**2) for W in (mlp.coefs_[0], mlp.intercepts_[0], mlp.coefs_[1]))
     assert cert.primal_objective == pytest.approx(0.5 * r @ r + 0.5 * beta * weights + beta * o,
                                                   rel=1e-12)
     optimum = dualnet.fit_relu(X, y, beta, bias=True, tol=1e-9)

@@ -42,7 +42,8 @@ def _load_torch(path):
     try:
         import torch
     except ImportError:
-        raise UsageError(f"{path}: reading a PyTorch file needs torch (pip install torch)") from None
+        raise UsageError(f"{path}: reading a PyTorch file needs torch (pip install torch)"
+                         ) from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for unreadable files

@@ -79,8 +79,8 @@ def run(out, quick=False, seed=0, plot=True):
                  <= 1e-8 * optimum.primal_objective)),
         Row("spline", f"kinks of the optimum's {kinks.size} neurons at a data point or at -B/A",
             float(np.sum(explained)), float(kinks.size), "all", bool(np.all(explained))),
-        Row("spline", "neurons of the optimum with their kink at a data point", float(at_data), None,
-            "reported (the others sit at -B/A)"),
+        Row("spline", "neurons of the optimum with their kink at a data point", float(at_data),
+            None, "reported (the others sit at -B/A)"),
     ]
     Xa = np.c_[x, np.ones_like(x)]
     runs = 3 if quick else 8
