@@ -70,6 +70,7 @@ def test_fit_on_the_embedded_default(tmp_path):
     assert y @ dual - 0.5 * dual @ dual == pytest.approx(report["dual_objective"], rel=1e-9)
 
 
+@pytest.mark.slow
 def test_fit_a_csv_matches_the_cvxpy_optimum(small):
     tmp_path, X, y = small
     beta = 0.3
@@ -112,6 +113,7 @@ def test_certify_a_random_network_bounds_the_optimum(small):
     assert cert["lower_bound"] <= optimum + 1e-9 <= cert["primal_objective"] + 1e-9
 
 
+@pytest.mark.slow
 def test_certify_a_torch_state_dict(small):
     torch = pytest.importorskip("torch")
     tmp_path, X, y = small
@@ -229,7 +231,7 @@ def test_reproduce_quick_linear_and_spline(tmp_path):
     # GD reaches the dual value of the linear programs (recomputed here by the closed form)
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
-    for depth, beta, name in ((2, 0.7, "2-layer"), (3, 0.3, "3-layer (||W_1||_F <= 1)")):
+    for depth, beta, name in ((2, 0.7, "2-layer"), (3, 0.3, "3-layer (||W_1|| <= 1)")):
         dual = rows[("linear", f"{name}: dual value D*")]
         # theory section 4 (B): min_w 1/2||Xw - y||^2 + beta ||w||, beta / t^(L-2) with t = 1
         w = dualnet.deep_linear(X, y, beta, depth=2).reduced

@@ -23,11 +23,12 @@ def plot_objectives(ax, traces, optimum, *, title, optimum_label, relative=True,
     objective itself with the optimum as a dashed reference line when ``relative`` is False."""
     for k, trace in enumerate(traces):
         label = labels[k] if labels is not None else (f"run {k + 1}" if k < 8 else None)
+        steps, values = trace.steps[1:], trace.objectives[1:]  # step 0 has no place on a log axis
         if relative:
-            gap = (trace.objectives - optimum) / abs(optimum)
-            ax.semilogy(trace.steps, np.maximum(gap, 1e-16), lw=1.2, label=label)
+            ax.loglog(steps, np.maximum((values - optimum) / abs(optimum), 1e-16), lw=1.2,
+                      label=label)
         else:
-            ax.plot(trace.steps, trace.objectives, lw=1.2, label=label)
+            ax.semilogx(steps, values, lw=1.2, label=label)
     if relative:
         ax.axhline(1e-6, color="k", ls="--", lw=1, label="1e-6 (reference)")
         ax.set_ylabel(f"(objective - {optimum_label}) / {optimum_label}")

@@ -67,6 +67,13 @@ def _gradients(X, Y, layers, beta, relu, penalized):
     return grads
 
 
+def _marks(steps, record):
+    """About ``record`` steps to record, log-spaced (the fast early phase) and evenly spaced."""
+    half = max(2, record // 2)
+    marks = np.concatenate([np.geomspace(1, steps, half), np.linspace(1, steps, half)])
+    return set(np.unique(marks.astype(int)).tolist()) | {steps}
+
+
 def _project(layers, constrained, t):
     for i in constrained:
         norm = np.linalg.norm(layers[i])
@@ -80,7 +87,8 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
     """Full-batch gradient descent with an adaptive step: a step that raises the objective is
     retried with half the step size, an accepted one lets the step grow by 5 % (monotone for
     linear networks; ReLU networks take a small plain step where no step size decreases the
-    objective, at a kink). It records the objective at about ``record`` evenly spaced steps.
+    objective, at a kink). It records the objective at about ``record`` steps, log- and evenly
+    spaced.
 
     Parameters
     ----------
@@ -100,7 +108,7 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
     layers = _project(layers, constrained, t)
     lr0 = lr
     value = objective(X, Y, layers, beta, relu=relu, penalized=penalized)
-    every = max(1, steps // record)
+    marks = _marks(steps, record)
     recorded_steps, values, snapshots = [0], [value], []
     snapshot_at = set(snapshot_at)
     for step in range(1, steps + 1):
@@ -122,7 +130,7 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
             trial = _project([W - 1e-2 * lr * G for W, G in zip(layers, grads)], constrained, t)
             new = objective(X, Y, trial, beta, relu=relu, penalized=penalized)
         layers, value = trial, new
-        if step % every == 0 or step == steps:
+        if step in marks:
             recorded_steps.append(step)
             values.append(value)
         if step in snapshot_at:
@@ -139,7 +147,7 @@ def adam(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200, decay=True,
     m = [np.zeros_like(W) for W in layers]
     v = [np.zeros_like(W) for W in layers]
     b1, b2, eps = 0.9, 0.999, 1e-12
-    every = max(1, steps // record)
+    marks = _marks(steps, record)
     recorded_steps = [0]
     values = [objective(X, Y, layers, beta, relu=relu)]
     snapshots = []
@@ -153,7 +161,7 @@ def adam(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200, decay=True,
             mhat = m[i] / (1 - b1**step)
             vhat = v[i] / (1 - b2**step)
             layers[i] = layers[i] - rate * mhat / (np.sqrt(vhat) + eps)
-        if step % every == 0 or step == steps:
+        if step in marks:
             recorded_steps.append(step)
             values.append(objective(X, Y, layers, beta, relu=relu))
         if step in snapshot_at:

@@ -60,7 +60,7 @@ def run(out, quick=False, seed=0, plot=True):
             for _ in range(runs)
         ]
         finals = np.array([trace.final for trace in traces])
-        name = f"{depth}-layer" + (" (||W_1||_F <= 1)" if depth > 2 else "")
+        name = f"{depth}-layer" + (" (||W_1|| <= 1)" if depth > 2 else "")
         worst = float(np.max((finals - dual_value) / dual_value))
         rows.append(Row("linear", f"{name}: dual value D*", dual_value, optimum.primal_objective,
                         "equals the primal optimum P* (zero gap)",
@@ -80,7 +80,7 @@ def run(out, quick=False, seed=0, plot=True):
         figure, axes = new_figure(2)
         for ax, (name, traces, dual_value, _, _) in zip(axes, panels):
             plot_objectives(ax, traces, dual_value, optimum_label="D*",
-                            title=f"{name} linear network: GD vs the dual value")
+                            title=f"{name} linear: GD vs the dual value D*")
         figures.append(save(figure, out, "linear_objective.png"))
         figure, axes = new_figure(2)
         for ax, (name, traces, _, layers, _) in zip(axes, panels):
