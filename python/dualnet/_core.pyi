@@ -86,5 +86,7 @@ def price_patterns(
     tol: float = 1e-6,
     max_new: int = -1,
     seed: int = 0,
+    method: str = "ascent",
+    step: float = 0.5,
 ) -> tuple[PatternSet, npt.NDArray[np.float64], npt.NDArray[np.float64], float, int, int]: ...
 def append_patterns(first: PatternSet, second: PatternSet) -> PatternSet: ...

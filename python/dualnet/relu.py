@@ -298,7 +298,7 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
         max_cone_violation=float(solution.max_cone_violation),
         **extras,
     )
-    if not fit.converged:
+    if not fit.converged and warning is not None:
         warnings.warn(
             f"the {model} program at beta={beta:.6g} stopped after {fit.n_iter} iterations "
             f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
@@ -309,12 +309,24 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
     return fit
 
 
-_COMMON_PARAMETERS = """
+_PATTERNS_PARAMETER = """
     patterns : None, Patterns or bool ndarray of shape (n_samples, n_patterns)
         The activation patterns D_i. None computes them with
         ``activation_patterns(X, bias=bias, method="auto", random_state=random_state)``; bool
         masks are wrapped with ``Patterns.from_masks`` (their gates are then unknown, which
-        ``model="gated"`` can only use if no cone decomposition needs them).
+        ``model="gated"`` can only use if no cone decomposition needs them)."""
+
+_FIT_PATTERNS_PARAMETER = """
+    patterns : None, "auto", Patterns or bool ndarray of shape (n_samples, n_patterns)
+        The activation patterns D_i. None (the default) and ``"auto"``: the exact set when
+        Cover's bound on the number of patterns of X is at most
+        ``dualnet.patterns.DEFAULT_MAX_PATTERNS`` (100000; global certificate), else a seed of
+        sampled patterns grown by column generation (see Notes). A Patterns or bool masks: that
+        set, solved once (bool masks are wrapped with ``Patterns.from_masks``; their gates are
+        then unknown, which ``model="gated"`` can only use if no cone decomposition needs
+        them)."""
+
+_COMMON_PARAMETERS = _PATTERNS_PARAMETER + """
     model : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact program with cone constraints; ``"gated"``: the gated-ReLU
         relaxation (a group lasso), whose optimum is at most the ReLU one.
@@ -323,15 +335,16 @@ _COMMON_PARAMETERS = """
         regularized like the other weights."""
 
 
-def _share_parameters(function):
+def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
     """Insert the parameters every public function shares into its docstring."""
     if function.__doc__:  # docstrings are stripped under python -OO
-        function.__doc__ = function.__doc__.replace("    {common}", _COMMON_PARAMETERS.strip("\n"))
+        common = _COMMON_PARAMETERS.replace(_PATTERNS_PARAMETER, patterns)
+        function.__doc__ = function.__doc__.replace("    {common}", common.strip("\n"))
 
 
 def fit_relu(
     X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
-    random_state=None, verbose=False, init=None,
+    random_state=None, verbose=False, init=None, max_time=None,
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
 
@@ -355,15 +368,19 @@ def fit_relu(
         Iteration limit of the solver (None: the solver's default). If it is reached the result
         is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
     random_state : None, int or numpy Generator
-        Seeds the pattern sampler when ``patterns`` is None and sampling is needed.
+        Seeds the pattern sampler and the pricing search: a fixed value gives identical results.
     verbose : bool, default=False
-        Print solver progress.
+        Print solver progress (one line per column-generation round when pricing).
     init : None, array-like of shape (g, m), pair (first_layer, second_layer) or fitted
         scikit-learn MLPRegressor
         A trained network to polish: its neurons' activation patterns seed the pattern set
         (joined to ``patterns`` when that is given), which is then grown by pricing. The result
         is never worse than the network, up to the certified relative gap ``tol``; with a pair,
-        the first solve also starts from the network itself.
+        the first solve also starts from the network itself. A PyTorch
+        ``nn.Sequential(Linear, ReLU, Linear)`` with one output is accepted as well.
+    max_time : float or None, default=None
+        Time budget in seconds of column generation (None: 60); once spent, the current set is
+        solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``).
 
     Returns
     -------
@@ -377,25 +394,33 @@ def fit_relu(
 
     Notes
     -----
-    ``patterns="auto"`` enumerates the exact set when it is affordable (global certificate) and
-    otherwise starts from sampled patterns and grows the set by column generation: solve, search
-    patterns whose dual constraint the solution's dual point violates (:func:`price_patterns`),
-    add them, warm-start, repeat until none is found. ``fit.pricing`` reports the rounds, the
-    search and whether the certificate is global or relative to the final set.
+    With ``patterns`` None or ``"auto"``, the exact set is enumerated when it is affordable
+    (global certificate); otherwise the fit starts from the patterns of a few random gates and
+    grows the set by column generation: solve (to a loose gap), search patterns whose dual
+    constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
+    |lambda^T (X u)_+| on the sphere), add the most violated, drop patterns unused for two
+    solves, warm-start, repeat; stop when none is found, when the objective stalls (relative
+    decrease below 1e-4 over three rounds) or on the time budget, then solve to ``tol``.
+    ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
+    stopped and whether the certificate is global or relative to the final set.
     """
     return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
-                     max_iter=max_iter, random_state=random_state, verbose=verbose, init=init)
+                     max_iter=max_iter, random_state=random_state, verbose=verbose, init=init,
+                     max_time=max_time)
 
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-              warning=ConvergenceWarning, beta_name="beta", init=None):
+              warning=ConvergenceWarning, beta_name="beta", init=None, max_time=None):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
-    if init is not None or isinstance(patterns, str):
+    if init is not None or patterns is None or isinstance(patterns, str):
         from .column_generation import fit_relu_priced
 
+        if patterns is None and init is None:
+            patterns = "auto"
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
-                               init=init, warning=warning, beta_name=beta_name)
+                               init=init, warning=warning, beta_name=beta_name,
+                               max_time=max_time)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
@@ -404,7 +429,7 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
                   verbose=bool(verbose), warning=warning, stacklevel=4)
 
 
-_share_parameters(fit_relu)
+_share_parameters(fit_relu, _FIT_PATTERNS_PARAMETER)
 
 
 def beta_max(X, y, *, patterns=None, model="relu", bias=False, random_state=None) -> float:
