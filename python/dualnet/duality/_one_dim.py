@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["increasing_root", "power_penalty_objective", "power_penalty_prox"]
+__all__ = [
+    "increasing_root",
+    "power_penalty_interval_min",
+    "power_penalty_objective",
+    "power_penalty_prox",
+]
 
 _BISECTION_STEPS = 200
 
@@ -62,15 +67,38 @@ def power_penalty_prox(r, c: float, q: float) -> np.ndarray:
     candidate = (r > 0) & (k_peak >= c * q)
     if not np.any(candidate):
         return out
-    lo = peak[candidate].copy()  # k(lo) >= c q, k decreasing on [lo, r]
-    hi = r[candidate].copy()  # k(hi) = 0 < c q
     rr = r[candidate]
-    for _ in range(_BISECTION_STEPS):
-        mid = 0.5 * (lo + hi)
-        above = mid ** (1.0 - q) * (rr - mid) >= c * q
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    root = 0.5 * (lo + hi)
+    root = _larger_root(rr, peak[candidate], c, q)
     better = power_penalty_objective(root, rr, c, q) < 0.5 * rr**2
     out[candidate] = np.where(better, root, 0.0)
     return out
+
+
+def _larger_root(r, peak, c, q):
+    """The larger root of g^(1-q) (r - g) = c q on [peak, r], given k(peak) >= c q."""
+    lo, hi = peak.copy(), r.copy()  # k(lo) >= c q; k decreasing on [lo, r]; k(hi) = 0 < c q
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        above = mid ** (1.0 - q) * (r - mid) >= c * q
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def power_penalty_interval_min(r: float, c: float, q: float, lo: float, hi: float) -> float:
+    """Global minimiser of 1/2 (r - g)^2 + c g^q over g in [lo, hi] (0 <= lo <= hi <= inf).
+
+    The objective is concave then convex on g > 0 (its second derivative 1 + c q (q-1) g^(q-2)
+    increases), so its minimum over an interval is at an end or at its only interior local
+    minimiser, the larger stationary point (see :func:`power_penalty_prox`).
+    """
+    candidates = [lo, hi] if np.isfinite(hi) else [lo]
+    if q < 1.0 and r > 0:
+        peak = (1.0 - q) * r / (2.0 - q)
+        if peak ** (1.0 - q) * (r - peak) >= c * q:
+            candidates.append(float(_larger_root(np.array([r]), np.array([peak]), c, q)[0]))
+    elif q == 1.0:
+        candidates.append(max(r - c, 0.0))
+    inside = [min(max(g, lo), hi) for g in candidates]
+    values = power_penalty_objective(np.array(inside), r, c, q)
+    return float(inside[int(np.argmin(values))])
