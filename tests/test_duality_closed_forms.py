@@ -224,7 +224,7 @@ def test_rank_one_deep_identities(depth, signs):  # O1, O5, O12 for L >= 3
 
 
 def test_rank_one_reduced_problem_against_a_grid():
-    """min_z 1/2||y - ||a||(z_+ c_+ + z_- c_-)||^2 + beta R_L(z), the 2-variable reduction, by grid."""
+    """min_z 1/2||y - ||a|| (z_+ c_+ + z_- c_-)||^2 + beta R_L(z), solved on a grid."""
     rng = np.random.default_rng(5)
     grid = np.linspace(-4, 4, 1601)
     Zp, Zm = np.meshgrid(grid, grid, indexing="ij")
