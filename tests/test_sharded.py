@@ -8,13 +8,13 @@ da = pytest.importorskip("dask.array")
 import dualnet  # noqa: E402
 
 
-def _problem(bias, n=300, d=3, seed=0):
+def _problem(bias, n=300, d=3, seed=0, n_gates=40, fraction=0.05):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     y = np.maximum(X @ rng.standard_normal(d) + 0.2, 0) + 0.1 * rng.standard_normal(n)
-    patterns = dualnet.activation_patterns(X, bias=bias, method="sample", n_gates=40,
+    patterns = dualnet.activation_patterns(X, bias=bias, method="sample", n_gates=n_gates,
                                            random_state=0)
-    beta = 0.05 * dualnet.beta_max(X, y, patterns=patterns, model="gated", bias=bias)
+    beta = fraction * dualnet.beta_max(X, y, patterns=patterns, model="gated", bias=bias)
     return X, y, patterns, beta
 
 
@@ -41,7 +41,7 @@ def _check_agreement(sharded, memory, X, y, patterns, bias, tol):
 def test_sharded_gated_solve_matches_in_memory(bias):
     X, y, patterns, beta = _problem(bias)
     memory = dualnet.fit_relu(X, y, beta, patterns=patterns, model="gated", bias=bias, tol=1e-9)
-    sharded = dualnet.fit_gated_sharded(da.from_array(X, chunks=(70, 2)), y, beta,
+    sharded = dualnet.fit_gated_sharded(da.from_array(X, chunks=(100, 2)), y, beta,
                                         patterns.gates, bias=bias, tol=1e-6)
     _check_agreement(sharded, memory, X, y, patterns, bias, 1e-6)
     assert sharded.n_passes >= sharded.n_iter
@@ -49,13 +49,14 @@ def test_sharded_gated_solve_matches_in_memory(bias):
 
 def test_sharded_solve_on_a_local_cluster():
     distributed = pytest.importorskip("distributed")
-    X, y, patterns, beta = _problem(False, n=200, seed=1)
+    # Few patterns and a strong penalty: about a hundred passes, each a round trip to the workers.
+    X, y, patterns, beta = _problem(False, n=200, seed=1, n_gates=15, fraction=0.5)
     memory = dualnet.fit_relu(X, y, beta, patterns=patterns, model="gated", tol=1e-9)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   host="127.0.0.1", protocol="tcp", dashboard_address=None) \
             as cluster, distributed.Client(cluster):
-        Xd = da.from_array(X, chunks=(50, 3))
-        sharded = dualnet.fit_gated_sharded(Xd, da.from_array(y, chunks=50), beta,
+        Xd = da.from_array(X, chunks=(100, 3))
+        sharded = dualnet.fit_gated_sharded(Xd, da.from_array(y, chunks=100), beta,
                                             patterns.gates, tol=1e-3, n_power_iter=10)
     _check_agreement(sharded, memory, X, y, patterns, False, 1e-3)
 
