@@ -259,7 +259,7 @@ class Engine {
   // Bounds of every block's dual norm at the residual-like point `r`, the rescaled dual point
   // theta = r / max(1, max bound / beta) and its objective.
   void certify_point(const Vector& r) {
-    all_block_gradients(X_, patterns_, r.data(), gradients_);
+    all_block_gradients(X_, patterns_, r.data(), gradients_, settings_.n_threads);
     Index scans = 0;
     Scalar max_bound = 0, max_ws_bound = 0;
     for (Index j = 0; j < nb_; ++j) {
