@@ -306,42 +306,36 @@ def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state):
 
 
 def _as_network(init, g, bias):
-    """(first_layer (g, m), second_layer (m,) or None) from an array, a pair or a fitted
-    scikit-learn MLPRegressor."""
+    """(first_layer (g, m), second_layer (m,) or None) of ``init``: a first-layer array, or any
+    network :func:`dualnet.interop.network_weights` reads (pair, PyTorch module, scikit-learn
+    MLPRegressor, ReLUFit), with hidden biases as the last row when ``bias``."""
     second = None
-    if hasattr(init, "coefs_") and hasattr(init, "intercepts_"):
-        coefs, intercepts = init.coefs_, init.intercepts_
-        if len(coefs) != 2 or np.asarray(coefs[1]).shape[1] != 1:
-            raise ValueError("init: only a one-hidden-layer, single-output network can seed the fit")
-        if getattr(init, "activation", "relu") != "relu":
-            raise ValueError(f"init: the network's activation is {init.activation!r}, not 'relu'")
-        first = np.asarray(coefs[0], dtype=np.float64)
-        if bias:
-            first = np.vstack([first, np.asarray(intercepts[0], dtype=np.float64)[None, :]])
-        # The output bias and the loss scaling differ from this library's: only the patterns
-        # (the hidden layer) are taken.
-    elif isinstance(init, tuple) and len(init) == 2:
-        first = np.asarray(init[0], dtype=np.float64)
-        second = np.asarray(init[1], dtype=np.float64)
-        if second.ndim != 1 or first.ndim != 2 or second.shape[0] != first.shape[1]:
-            raise ValueError(
-                f"init: (first_layer, second_layer) must have shapes (g, m) and (m,), got "
-                f"{first.shape} and {second.shape}"
-            )
-    else:
+    if isinstance(init, (np.ndarray, list)):
         first = np.asarray(init, dtype=np.float64)
+    else:
+        from .interop import _network_weights
+
+        try:
+            first, second, _ = _network_weights(init, bool(bias), "init")
+        except ValueError as exc:
+            message = str(exc)
+            raise ValueError(message if message.startswith("init") else f"init: {message}") from None
+        if second.ndim != 1:
+            raise ValueError(
+                f"init: only a single-output network can seed the fit, got {second.shape[1]} outputs"
+            )
     if first.ndim != 2 or first.shape[0] != g or first.shape[1] == 0:
         raise ValueError(
             f"init: the first layer must have shape ({g}, m) with m >= 1 (d + 1 rows with "
             f"bias={bias}), got {first.shape}"
         )
-    if not np.all(np.isfinite(first)) or (second is not None and not np.all(np.isfinite(second))):
+    if not np.all(np.isfinite(first)):
         raise ValueError("init contains NaN or infinity")
     return np.ascontiguousarray(first), second
 
 
 def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-                    init, warning, beta_name, max_time=None):
+                    init, warning, beta_name, n_threads=None, max_time=None):
     """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop."""
     from .relu import _MODELS, _as_patterns, _augment, _solve
 
@@ -362,12 +356,14 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
     seed, v0, w0 = seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state)
 
     max_time = DEFAULT_MAX_TIME if max_time is None else check_positive(max_time, "max_time")
+    if n_threads is not None:
+        n_threads = check_positive_integer(n_threads, "n_threads")
 
     def solve(current, v_start, w_start, solve_tol, final):
         # Only the closing solve warns: a loose round that stops on max_iter is just priced.
         return _solve(Xa, y, current, beta, model=model, bias=bias, tol=solve_tol,
                       max_iter=max_iter, verbose=False, v0=v_start, w0=w_start,
-                      warning=warning if final else None, stacklevel=7)
+                      warning=warning if final else None, stacklevel=7, n_threads=n_threads)
 
     return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve, tol=tol,
                             random_state=random_state, v0=v0, w0=w0, max_time=max_time,

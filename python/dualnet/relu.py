@@ -36,6 +36,7 @@ from ._validation import (
     check_positive_integer,
 )
 from .exceptions import ConvergenceWarning
+from .memory import check_fit_memory
 from .patterns import Patterns, activation_patterns
 
 __all__ = ["ReLUFit", "ReLUPath", "beta_max", "fit_relu", "fit_relu_path"]
@@ -156,6 +157,36 @@ class ReLUFit:
             )
         return relu_network_predict(_augment(X, self.bias), self.first_layer, self.second_layer)
 
+    def to_numpy(self):
+        """The network as plain numpy weights (writeable copies).
+
+        Returns
+        -------
+        dualnet.interop.NetworkWeights
+            ``(first_layer (g, m), second_layer (m,), bias)``; save it with
+            :func:`dualnet.interop.save_network`.
+        """
+        from .interop import NetworkWeights
+
+        return NetworkWeights(np.array(self.first_layer), np.array(self.second_layer), self.bias)
+
+    def to_torch(self, dtype=None):
+        """The network as a PyTorch ``nn.Sequential(Linear, ReLU, Linear)`` (needs torch).
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Default ``torch.float64``: the module's output equals :meth:`predict` to rounding.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            ``Linear(d, m, bias=self.bias), ReLU(), Linear(m, 1, bias=False)``.
+        """
+        from .interop import to_torch
+
+        return to_torch(self.first_layer, self.second_layer, bias=self.bias, dtype=dtype)
+
     def __repr__(self) -> str:
         return (
             f"ReLUFit(model={self.model!r}, beta={self.beta:.6g}, bias={self.bias}, "
@@ -249,9 +280,11 @@ def _prepare(X, y, patterns, model, bias, random_state):
 
 
 def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None, w0=None,
-           warning=ConvergenceWarning, stacklevel=3):
+           warning=ConvergenceWarning, stacklevel=3, n_threads=None):
     """One core solve on validated data, turned into a ReLUFit (warns if not converged)."""
     options = {} if max_iter is None else {"max_iter": max_iter}
+    if n_threads is not None:
+        options["n_threads"] = n_threads
     solution = _core.solve_convex(
         X, y, patterns.pattern_set, beta, relu=(model == "relu"), tol=tol, v0=v0, w0=w0,
         verbose=verbose, **options,
@@ -344,7 +377,7 @@ def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
 
 def fit_relu(
     X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
-    random_state=None, verbose=False, init=None, max_time=None,
+    random_state=None, verbose=False, init=None, n_threads=None, max_time=None,
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
 
@@ -378,6 +411,9 @@ def fit_relu(
         is never worse than the network, up to the certified relative gap ``tol``; with a pair,
         the first solve also starts from the network itself. A PyTorch
         ``nn.Sequential(Linear, ReLU, Linear)`` with one output is accepted as well.
+    n_threads : int or None, default=None
+        Threads of the solver's all-blocks gradient pass (None: one per core). The result does
+        not depend on it.
     max_time : float or None, default=None
         Time budget in seconds of column generation (None: 60); once spent, the current set is
         solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``).
@@ -406,11 +442,12 @@ def fit_relu(
     """
     return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                      max_iter=max_iter, random_state=random_state, verbose=verbose, init=init,
-                     max_time=max_time)
+                     n_threads=n_threads, max_time=max_time)
 
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-              warning=ConvergenceWarning, beta_name="beta", init=None, max_time=None):
+              warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
+              max_time=None):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
     if init is not None or patterns is None or isinstance(patterns, str):
         from .column_generation import fit_relu_priced
@@ -420,13 +457,24 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
                                init=init, warning=warning, beta_name=beta_name,
-                               max_time=max_time)
+                               n_threads=n_threads, max_time=max_time)
+    check_fit_memory(X, _pattern_count(patterns), model, bias)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
+    if n_threads is not None:
+        n_threads = check_positive_integer(n_threads, "n_threads")
     return _solve(X, y, patterns, beta, model=model, bias=bool(bias), tol=tol, max_iter=max_iter,
-                  verbose=bool(verbose), warning=warning, stacklevel=4)
+                  verbose=bool(verbose), warning=warning, stacklevel=4, n_threads=n_threads)
+
+
+def _pattern_count(patterns) -> int:
+    """P of a given pattern set (Patterns or masks), 0 when it is still to be computed."""
+    if isinstance(patterns, Patterns):
+        return len(patterns)
+    shape = getattr(patterns, "shape", None)
+    return int(shape[1]) if shape is not None and len(shape) == 2 else 0
 
 
 _share_parameters(fit_relu, _FIT_PATTERNS_PARAMETER)
