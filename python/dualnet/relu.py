@@ -404,13 +404,14 @@ def fit_relu(
         Seeds the pattern sampler and the pricing search: a fixed value gives identical results.
     verbose : bool, default=False
         Print solver progress (one line per column-generation round when pricing).
-    init : None, array-like of shape (g, m), pair (first_layer, second_layer) or fitted
-        scikit-learn MLPRegressor
-        A trained network to polish: its neurons' activation patterns seed the pattern set
+    init : None, array-like of shape (g, m), pair (first_layer, second_layer), PyTorch
+        ``nn.Sequential(Linear, ReLU, Linear)``, fitted scikit-learn MLPRegressor or ReLUFit
+        A trained network to polish (read by :func:`dualnet.interop.network_weights`; an array
+        is a first layer alone): its neurons' activation patterns seed the pattern set
         (joined to ``patterns`` when that is given), which is then grown by pricing. The result
         is never worse than the network, up to the certified relative gap ``tol``; with a pair,
-        the first solve also starts from the network itself. A PyTorch
-        ``nn.Sequential(Linear, ReLU, Linear)`` with one output is accepted as well.
+        the first solve also starts from the network itself (so does a model; an output bias
+        needs ``bias=True`` and becomes one more neuron).
     n_threads : int or None, default=None
         Threads of the solver's all-blocks gradient pass (None: one per core). The result does
         not depend on it.
