@@ -25,12 +25,13 @@ ConvexProgram program_of(bool relu) { return relu ? ConvexProgram::relu : Convex
 ConvexSolution solve(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
                      Scalar beta, bool relu, Scalar tol, Index max_iter,
                      const std::optional<Matrix>& v0, const std::optional<Matrix>& w0,
-                     bool verbose) {
+                     bool verbose, Index n_threads) {
   dualnet::SolverSettings settings;
   settings.program = program_of(relu);
   settings.tol = tol;
   settings.max_iter = max_iter;
   settings.verbose = verbose;
+  settings.n_threads = n_threads;
   dualnet::InterruptCheck interrupt(python_stop_requested());
   // Safe without the GIL: X and y are views of arrays the caller keeps alive for the call,
   // patterns is held by the caller, v0/w0 are copies, and the core touches no Python object
@@ -86,7 +87,7 @@ void bind_solver(py::module_& m) {
   m.def("solve_convex", &solve, py::arg("X").noconvert(), py::arg("y").noconvert(),
         py::arg("patterns"), py::arg("beta"), py::kw_only(), py::arg("relu"),
         py::arg("tol") = 1e-6, py::arg("max_iter") = 10000, py::arg("v0") = py::none(),
-        py::arg("w0") = py::none(), py::arg("verbose") = false,
+        py::arg("w0") = py::none(), py::arg("verbose") = false, py::arg("n_threads") = 0,
         "Solve the gated (relu=False) or exact ReLU (relu=True) convex program over the patterns.");
 
   m.def(

@@ -34,6 +34,7 @@ PYBIND11_MODULE(_core, m) {
   bind_patterns(m);
   bind_solver(m);
   bind_pricing(m);
+  bind_block_products(m);
 #ifdef DUALNET_SANITIZE
   bind_sanitizer_probe(m);
 #endif

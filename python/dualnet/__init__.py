@@ -26,10 +26,14 @@ from .duality import (
     spline_1d,
     whitened_relu,
 )
+from . import interop
+from .batch import fit_relu_batch, problems_over_betas, problems_over_folds, problems_over_targets
 from .column_generation import ColumnGeneration
 from .exceptions import ConvergenceWarning
+from .memory import MemoryEstimate, estimate_memory
 from .patterns import Patterns, activation_patterns, count_patterns
 from .pricing import PricingResult, price_patterns
+from .sharded import ShardedFit, fit_gated_sharded
 from .relu import ReLUFit, ReLUPath, beta_max, fit_relu, fit_relu_path
 
 __all__ = [
@@ -37,13 +41,16 @@ __all__ = [
     "ColumnGeneration",
     "ConvergenceWarning",
     "ConvexReLURegressor",
+    "ConvexReLURegressorCV",
     "DeepLinearSolution",
+    "MemoryEstimate",
     "OptimalNeurons",
     "Patterns",
     "PricingResult",
     "ReLUFit",
     "ReLUNetworkSolution",
     "ReLUPath",
+    "ShardedFit",
     "Spline1D",
     "__version__",
     "activation_patterns",
@@ -52,10 +59,16 @@ __all__ = [
     "certify_linear",
     "count_patterns",
     "deep_linear",
+    "estimate_memory",
+    "fit_gated_sharded",
     "fit_relu",
+    "fit_relu_batch",
     "fit_relu_path",
     "optimal_neurons",
     "price_patterns",
+    "problems_over_betas",
+    "problems_over_folds",
+    "problems_over_targets",
     "rank_one_relu",
     "spline_1d",
     "whitened_relu",
@@ -68,4 +81,8 @@ def __getattr__(name):
         from .estimators import ConvexReLURegressor
 
         return ConvexReLURegressor
+    if name == "ConvexReLURegressorCV":
+        from .cross_validation import ConvexReLURegressorCV
+
+        return ConvexReLURegressorCV
     raise AttributeError(f"module 'dualnet' has no attribute {name!r}")

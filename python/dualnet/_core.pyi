@@ -64,6 +64,7 @@ def solve_convex(
     v0: npt.NDArray[np.float64] | None = None,
     w0: npt.NDArray[np.float64] | None = None,
     verbose: bool = False,
+    n_threads: int = 0,
 ) -> ConvexSolution: ...
 def beta_max(
     X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], patterns: PatternSet, *, relu: bool
@@ -72,6 +73,14 @@ def project_onto_pattern_cone(
     X: npt.NDArray[np.float64], patterns: PatternSet, index: int, c: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], float]: ...
 def default_memory_budget() -> int: ...
+def default_thread_count() -> int: ...
+def block_gradients(
+    X: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    r: npt.NDArray[np.float64],
+    *,
+    n_threads: int = 0,
+) -> npt.NDArray[np.float64]: ...
 def check_memory_budget(required_bytes: int, what: str, budget_bytes: int | None = None) -> None: ...
 def price_patterns(
     X: npt.NDArray[np.float64],
@@ -86,5 +95,7 @@ def price_patterns(
     tol: float = 1e-6,
     max_new: int = -1,
     seed: int = 0,
+    method: str = "ascent",
+    step: float = 0.5,
 ) -> tuple[PatternSet, npt.NDArray[np.float64], npt.NDArray[np.float64], float, int, int]: ...
 def append_patterns(first: PatternSet, second: PatternSet) -> PatternSet: ...

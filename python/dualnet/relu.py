@@ -36,6 +36,7 @@ from ._validation import (
     check_positive_integer,
 )
 from .exceptions import ConvergenceWarning
+from .memory import check_fit_memory
 from .patterns import Patterns, activation_patterns
 
 __all__ = ["ReLUFit", "ReLUPath", "beta_max", "fit_relu", "fit_relu_path"]
@@ -156,6 +157,36 @@ class ReLUFit:
             )
         return relu_network_predict(_augment(X, self.bias), self.first_layer, self.second_layer)
 
+    def to_numpy(self):
+        """The network as plain numpy weights (writeable copies).
+
+        Returns
+        -------
+        dualnet.interop.NetworkWeights
+            ``(first_layer (g, m), second_layer (m,), bias)``; save it with
+            :func:`dualnet.interop.save_network`.
+        """
+        from .interop import NetworkWeights
+
+        return NetworkWeights(np.array(self.first_layer), np.array(self.second_layer), self.bias)
+
+    def to_torch(self, dtype=None):
+        """The network as a PyTorch ``nn.Sequential(Linear, ReLU, Linear)`` (needs torch).
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Default ``torch.float64``: the module's output equals :meth:`predict` to rounding.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            ``Linear(d, m, bias=self.bias), ReLU(), Linear(m, 1, bias=False)``.
+        """
+        from .interop import to_torch
+
+        return to_torch(self.first_layer, self.second_layer, bias=self.bias, dtype=dtype)
+
     def __repr__(self) -> str:
         return (
             f"ReLUFit(model={self.model!r}, beta={self.beta:.6g}, bias={self.bias}, "
@@ -249,9 +280,11 @@ def _prepare(X, y, patterns, model, bias, random_state):
 
 
 def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None, w0=None,
-           warning=ConvergenceWarning, stacklevel=3):
+           warning=ConvergenceWarning, stacklevel=3, n_threads=None):
     """One core solve on validated data, turned into a ReLUFit (warns if not converged)."""
     options = {} if max_iter is None else {"max_iter": max_iter}
+    if n_threads is not None:
+        options["n_threads"] = n_threads
     solution = _core.solve_convex(
         X, y, patterns.pattern_set, beta, relu=(model == "relu"), tol=tol, v0=v0, w0=w0,
         verbose=verbose, **options,
@@ -298,7 +331,7 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
         max_cone_violation=float(solution.max_cone_violation),
         **extras,
     )
-    if not fit.converged:
+    if not fit.converged and warning is not None:
         warnings.warn(
             f"the {model} program at beta={beta:.6g} stopped after {fit.n_iter} iterations "
             f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
@@ -309,12 +342,24 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
     return fit
 
 
-_COMMON_PARAMETERS = """
+_PATTERNS_PARAMETER = """
     patterns : None, Patterns or bool ndarray of shape (n_samples, n_patterns)
         The activation patterns D_i. None computes them with
         ``activation_patterns(X, bias=bias, method="auto", random_state=random_state)``; bool
         masks are wrapped with ``Patterns.from_masks`` (their gates are then unknown, which
-        ``model="gated"`` can only use if no cone decomposition needs them).
+        ``model="gated"`` can only use if no cone decomposition needs them)."""
+
+_FIT_PATTERNS_PARAMETER = """
+    patterns : None, "auto", Patterns or bool ndarray of shape (n_samples, n_patterns)
+        The activation patterns D_i. None (the default) and ``"auto"``: the exact set when
+        Cover's bound on the number of patterns of X is at most
+        ``dualnet.patterns.DEFAULT_MAX_PATTERNS`` (100000; global certificate), else a seed of
+        sampled patterns grown by column generation (see Notes). A Patterns or bool masks: that
+        set, solved once (bool masks are wrapped with ``Patterns.from_masks``; their gates are
+        then unknown, which ``model="gated"`` can only use if no cone decomposition needs
+        them)."""
+
+_COMMON_PARAMETERS = _PATTERNS_PARAMETER + """
     model : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact program with cone constraints; ``"gated"``: the gated-ReLU
         relaxation (a group lasso), whose optimum is at most the ReLU one.
@@ -323,15 +368,16 @@ _COMMON_PARAMETERS = """
         regularized like the other weights."""
 
 
-def _share_parameters(function):
+def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
     """Insert the parameters every public function shares into its docstring."""
     if function.__doc__:  # docstrings are stripped under python -OO
-        function.__doc__ = function.__doc__.replace("    {common}", _COMMON_PARAMETERS.strip("\n"))
+        common = _COMMON_PARAMETERS.replace(_PATTERNS_PARAMETER, patterns)
+        function.__doc__ = function.__doc__.replace("    {common}", common.strip("\n"))
 
 
 def fit_relu(
     X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
-    random_state=None, verbose=False, init=None,
+    random_state=None, verbose=False, init=None, n_threads=None, max_time=None,
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
 
@@ -355,15 +401,23 @@ def fit_relu(
         Iteration limit of the solver (None: the solver's default). If it is reached the result
         is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
     random_state : None, int or numpy Generator
-        Seeds the pattern sampler when ``patterns`` is None and sampling is needed.
+        Seeds the pattern sampler and the pricing search: a fixed value gives identical results.
     verbose : bool, default=False
-        Print solver progress.
-    init : None, array-like of shape (g, m), pair (first_layer, second_layer) or fitted
-        scikit-learn MLPRegressor
-        A trained network to polish: its neurons' activation patterns seed the pattern set
+        Print solver progress (one line per column-generation round when pricing).
+    init : None, array-like of shape (g, m), pair (first_layer, second_layer), PyTorch
+        ``nn.Sequential(Linear, ReLU, Linear)``, fitted scikit-learn MLPRegressor or ReLUFit
+        A trained network to polish (read by :func:`dualnet.interop.network_weights`; an array
+        is a first layer alone): its neurons' activation patterns seed the pattern set
         (joined to ``patterns`` when that is given), which is then grown by pricing. The result
         is never worse than the network, up to the certified relative gap ``tol``; with a pair,
-        the first solve also starts from the network itself.
+        the first solve also starts from the network itself (so does a model; an output bias
+        needs ``bias=True`` and becomes one more neuron).
+    n_threads : int or None, default=None
+        Threads of the solver's all-blocks gradient pass (None: one per core). The result does
+        not depend on it.
+    max_time : float or None, default=None
+        Time budget in seconds of column generation (None: 60); once spent, the current set is
+        solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``).
 
     Returns
     -------
@@ -377,34 +431,54 @@ def fit_relu(
 
     Notes
     -----
-    ``patterns="auto"`` enumerates the exact set when it is affordable (global certificate) and
-    otherwise starts from sampled patterns and grows the set by column generation: solve, search
-    patterns whose dual constraint the solution's dual point violates (:func:`price_patterns`),
-    add them, warm-start, repeat until none is found. ``fit.pricing`` reports the rounds, the
-    search and whether the certificate is global or relative to the final set.
+    With ``patterns`` None or ``"auto"``, the exact set is enumerated when it is affordable
+    (global certificate); otherwise the fit starts from the patterns of a few random gates and
+    grows the set by column generation: solve (to a loose gap), search patterns whose dual
+    constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
+    |lambda^T (X u)_+| on the sphere), add the most violated, drop patterns unused for two
+    solves, warm-start, repeat; stop when none is found, when the objective stalls (relative
+    decrease below 1e-4 over three rounds) or on the time budget, then solve to ``tol``.
+    ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
+    stopped and whether the certificate is global or relative to the final set.
     """
     return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
-                     max_iter=max_iter, random_state=random_state, verbose=verbose, init=init)
+                     max_iter=max_iter, random_state=random_state, verbose=verbose, init=init,
+                     n_threads=n_threads, max_time=max_time)
 
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-              warning=ConvergenceWarning, beta_name="beta", init=None):
+              warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
+              max_time=None):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
-    if init is not None or isinstance(patterns, str):
+    if init is not None or patterns is None or isinstance(patterns, str):
         from .column_generation import fit_relu_priced
 
+        if patterns is None and init is None:
+            patterns = "auto"
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
-                               init=init, warning=warning, beta_name=beta_name)
+                               init=init, warning=warning, beta_name=beta_name,
+                               n_threads=n_threads, max_time=max_time)
+    check_fit_memory(X, _pattern_count(patterns), model, bias)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
+    if n_threads is not None:
+        n_threads = check_positive_integer(n_threads, "n_threads")
     return _solve(X, y, patterns, beta, model=model, bias=bool(bias), tol=tol, max_iter=max_iter,
-                  verbose=bool(verbose), warning=warning, stacklevel=4)
+                  verbose=bool(verbose), warning=warning, stacklevel=4, n_threads=n_threads)
 
 
-_share_parameters(fit_relu)
+def _pattern_count(patterns) -> int:
+    """P of a given pattern set (Patterns or masks), 0 when it is still to be computed."""
+    if isinstance(patterns, Patterns):
+        return len(patterns)
+    shape = getattr(patterns, "shape", None)
+    return int(shape[1]) if shape is not None and len(shape) == 2 else 0
+
+
+_share_parameters(fit_relu, _FIT_PATTERNS_PARAMETER)
 
 
 def beta_max(X, y, *, patterns=None, model="relu", bias=False, random_state=None) -> float:

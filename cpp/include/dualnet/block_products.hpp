@@ -12,23 +12,35 @@ namespace dualnet {
 // Column-major (g, P) matrix: column i is a block vector (gradient X^T D_i r, or a weight u_i).
 using BlockMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
-// out = X^T D_i r  (g). With a workspace (n), a dense pattern (more than a quarter of the rows
-// active) is done as one vectorised matrix-vector product with the masked r, which beats
-// walking the bits row by row; sparse patterns walk their active rows.
+// out = X^T D_i r  (g). Touches only the active rows of pattern i: a fully active word (64
+// consecutive active rows) is one small vectorised product, other words walk their set bits.
+// The workspace argument is accepted for callers that keep one and is not needed.
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
                     Scalar* out, Vector* workspace = nullptr);
 
-// r += alpha * D_i X u  (same workspace rule).
+// r += alpha * D_i X u  (only the active rows of r change, and only they are read from X).
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
                           const Scalar* u, Scalar alpha, Scalar* r, Vector* workspace = nullptr);
 
 // Q = X^T D_i X  (g, g), symmetric.
 Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i);
 
+// Threads used when a caller asks for 0 ("as many as the machine has"): the hardware's count of
+// concurrent threads, at least 1.
+Index default_thread_count();
+
 // All block gradients at once: column i of `gradients` (resized to (g, P)) is X^T D_i r.
-// A GEMM over row chunks, X^T diag(r) M with the chunk's masks expanded to a small dense panel,
-// so X and the panel stay in cache: about n * P * g multiply-adds at matrix-multiply speed.
+// Cache-blocked: a GEMM X_c^T diag(r_c) M_c over row chunks of 128 rows, with the chunk's masks
+// expanded to a dense 0/1 panel of at most 256 patterns, so the scaled rows and the panel stay in
+// cache: about n * P * g multiply-adds at matrix-multiply speed.
+// Multi-threaded over n_threads threads (0: default_thread_count()). Deterministic: the rows are
+// cut into tasks whose boundaries depend on n only, each task's partial sum is computed by one
+// thread alone, and the partials are added in task order, so the result is bit-for-bit the same
+// for every thread count.
 void all_block_gradients(const MatrixCRef& X, const PatternSet& patterns, const Scalar* r,
-                         BlockMatrix& gradients);
+                         BlockMatrix& gradients, Index n_threads = 0);
+
+// Bytes of scratch all_block_gradients allocates beyond `gradients` (for memory estimates).
+std::size_t all_block_gradients_scratch_bytes(Index n_rows, Index gate_dim, Index n_patterns);
 
 }  // namespace dualnet

@@ -19,6 +19,8 @@ struct SolverSettings {
   Index max_iter = 10000;
   // Print one line per certificate to stderr.
   bool verbose = false;
+  // Threads of the all-blocks gradient pass (0: one per core); results do not depend on it.
+  Index n_threads = 0;
 };
 
 }  // namespace dualnet

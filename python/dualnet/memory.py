@@ -1,0 +1,125 @@
+"""Memory a solve needs, estimated before anything is allocated (the core's memory guard,
+``memory_budget.hpp``, applied to the whole request: data copies, patterns and solver storage).
+
+Nothing in a solve grows like n * P floats: X (n x g), the bit-packed patterns (P * n / 8 bytes),
+a few dozen vectors of length n, and storage of size g x P. A request that cannot fit fails with a
+MemoryError stating the estimate and the budget, before the first allocation it covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["MemoryEstimate", "estimate_memory"]
+
+# Vectors of length n the solver holds at its peak: residual, dual points (current, best,
+# extrapolated, working-set), the residual history of dual extrapolation and Anderson acceleration
+# (9 vectors), their differences (8) and the combinations built from them.
+_WORK_VECTORS = 26
+# The Newton polish builds a dense reduced design of at most 2e6 entries.
+_POLISH_BYTES = 2_000_000 * 8
+# All-blocks gradient pass: partial sums of up to 16 row tasks (block_products.hpp).
+_GRADIENT_PARTIALS = 16
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a :func:`dualnet.fit_relu` solve allocates, by kind.
+
+    Attributes
+    ----------
+    data_bytes : int
+        The float64, C-contiguous copy of X the core reads (0 when X is used in place), with its
+        ones column when ``bias``.
+    pattern_bytes : int
+        Bit-packed masks (P * ceil(n / 64) * 8) and gates (g * P * 8).
+    work_bytes : int
+        The solver's vectors of length n.
+    solver_bytes : int
+        Storage of size g x P: blocks, block gradients, Gram matrices and eigen-decompositions of
+        the visited blocks (all of them, at worst), the result's blocks.
+    budget_bytes : int
+        The memory budget (``DUALNET_MEMORY_BUDGET`` or half of physical memory).
+    """
+
+    data_bytes: int
+    pattern_bytes: int
+    work_bytes: int
+    solver_bytes: int
+    budget_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        """Sum of every part."""
+        return self.data_bytes + self.pattern_bytes + self.work_bytes + self.solver_bytes
+
+    @property
+    def fits(self) -> bool:
+        """Whether the total is within the budget."""
+        return self.total_bytes <= self.budget_bytes
+
+
+def _needs_copy(dtype, c_contiguous: bool, bias: bool) -> bool:
+    return bias or np.dtype(dtype) != np.float64 or not c_contiguous
+
+
+def estimate_memory(n_samples, n_features, n_patterns, *, model="relu", bias=False,
+                    dtype=np.float64, c_contiguous=True) -> MemoryEstimate:
+    """Estimate the memory of a :func:`dualnet.fit_relu` solve before running it.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Shape of X (without the ones column).
+    n_patterns : int
+        P, the number of activation patterns (0 if they are to be computed: the pattern
+        computation checks its own storage).
+    model : {"relu", "gated"}, default="relu"
+    bias : bool, default=False
+    dtype : numpy dtype, default=float64
+        dtype of X; any other than float64 (float32, say) is converted exactly to a float64 copy,
+        so the certificate holds for the data as given.
+    c_contiguous : bool, default=True
+        Whether X is C-contiguous (otherwise it is copied).
+
+    Returns
+    -------
+    MemoryEstimate
+    """
+    n, d, p = (int(v) for v in (n_samples, n_features, n_patterns))
+    if min(n, d, p) < 0:
+        raise ValueError(f"sizes must be >= 0, got n_samples={n}, n_features={d}, n_patterns={p}")
+    g = d + int(bool(bias))
+    data = n * g * 8 if _needs_copy(dtype, c_contiguous, bool(bias)) else 0
+    words = -(-n // 64)
+    patterns = p * words * 8 + p * g * 8
+    work = _WORK_VECTORS * n * 8 + min(_POLISH_BYTES, n * g * p * 8)
+    blocks = (2 if model == "relu" else 1) * p
+    # Blocks, block gradients and bounds; result v, w; one Gram matrix, eigenvectors and
+    # eigenvalues per visited pattern; the gradient pass's partial sums.
+    solver = 8 * (g * blocks * 4 + 3 * g * p + p * (2 * g * g + g + 1)
+                  + _GRADIENT_PARTIALS * g * p)
+    return MemoryEstimate(data_bytes=data, pattern_bytes=patterns, work_bytes=work,
+                          solver_bytes=solver, budget_bytes=int(_core.default_memory_budget()))
+
+
+def check_fit_memory(X, n_patterns: int, model: str, bias: bool) -> None:
+    """Raise MemoryError, with the estimate, if a fit on X cannot fit in the memory budget.
+
+    X is inspected, not converted: this runs before the copy it accounts for.
+    """
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2:
+        return  # lists and the like: validation reports the shape, conversion allocates anyway
+    flags = getattr(X, "flags", None)
+    contiguous = bool(getattr(flags, "c_contiguous", False))
+    estimate = estimate_memory(shape[0], shape[1], n_patterns, model=model, bias=bias,
+                               dtype=getattr(X, "dtype", np.float64), c_contiguous=contiguous)
+    what = (f"a {model} solve on X of shape {tuple(shape)} with {n_patterns} patterns "
+            f"(data copy {estimate.data_bytes} B, patterns {estimate.pattern_bytes} B, "
+            f"work vectors {estimate.work_bytes} B, solver {estimate.solver_bytes} B)")
+    _core.check_memory_budget(min(estimate.total_bytes, 2**64 - 1), what, estimate.budget_bytes)

@@ -1,0 +1,67 @@
+"""The all-blocks gradient pass X^T D_i r: equal to numpy's masked product, the same bits for every
+thread count."""
+
+import numpy as np
+import pytest
+
+import dualnet
+from dualnet import _core
+
+
+def _problem(n, d, p, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    gates = rng.standard_normal((d, p))
+    masks = X @ gates >= 0
+    masks[:, 0] = True  # a full pattern: every word of it is all ones
+    masks[: n // 2, p - 1] = False  # a pattern with long inactive and active runs
+    r = rng.standard_normal(n)
+    return X, masks, _core.PatternSet.from_masks(masks, gates), r
+
+
+@pytest.mark.parametrize("n, d, p", [(1, 1, 1), (63, 3, 2), (200, 4, 7), (9000, 5, 40),
+                                     (8300, 3, 300)])
+def test_block_gradients_equal_numpy_masked_product(n, d, p):
+    X, masks, patterns, r = _problem(n, d, p)
+    expected = X.T @ (masks * r[:, None])
+    scale = np.abs(X).T @ np.abs(r[:, None] * masks) + 1e-300
+    got = _core.block_gradients(X, patterns, r)
+    assert got.shape == (d, p)
+    assert np.all(np.abs(got - expected) <= 1e-13 * scale)
+
+
+def test_block_gradients_do_not_depend_on_the_thread_count():
+    # 20000 rows are cut into several row tasks (and more than one wave for 2 or 3 threads).
+    X, _, patterns, r = _problem(20000, 6, 270, seed=1)
+    reference = _core.block_gradients(X, patterns, r, n_threads=1)
+    for threads in (2, 3, 7, 0):
+        np.testing.assert_array_equal(_core.block_gradients(X, patterns, r, n_threads=threads),
+                                      reference)
+
+
+def test_block_gradients_name_bad_arguments():
+    X, _, patterns, r = _problem(100, 3, 4)
+    with pytest.raises(ValueError, match="n_threads must be >= 0"):
+        _core.block_gradients(X, patterns, r, n_threads=-1)
+    with pytest.raises(ValueError, match="r has 99 entries but X has 100 rows"):
+        _core.block_gradients(X, patterns, r[:99])
+    with pytest.raises(ValueError, match="patterns has"):
+        _core.block_gradients(X[:50], patterns, r[:50])
+    assert _core.default_thread_count() >= 1
+
+
+@pytest.mark.parametrize("model", ["gated", "relu"])
+def test_solves_do_not_depend_on_the_thread_count(model):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5000, 3))
+    y = np.maximum(X @ rng.standard_normal(3), 0) + 0.1 * rng.standard_normal(5000)
+    patterns = dualnet.activation_patterns(X, method="sample", n_gates=30, random_state=0)
+    beta = 0.1 * dualnet.beta_max(X, y, patterns=patterns, model=model)
+    one = dualnet.fit_relu(X, y, beta, patterns=patterns, model=model, n_threads=1, tol=1e-5)
+    two = dualnet.fit_relu(X, y, beta, patterns=patterns, model=model, n_threads=2, tol=1e-5)
+    np.testing.assert_array_equal(one.v, two.v)
+    np.testing.assert_array_equal(one.w, two.w)
+    assert one.dual_objective == two.dual_objective
+    assert one.converged and one.relative_gap <= 1e-5
+    with pytest.raises(ValueError, match="n_threads must be >= 1"):
+        dualnet.fit_relu(X, y, beta, patterns=patterns, n_threads=0)
