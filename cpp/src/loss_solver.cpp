@@ -147,9 +147,17 @@ class BinaryEngine {
         }
       }
       if (!accepted) {
-        // No decrease along the subproblem's solution: solve the next ones more accurately.
-        if (inner.tol <= 1e-13) break;
-        inner_factor /= 100;
+        // No decrease along the subproblem's solution: solve the next ones more accurately; once
+        // they are as accurate as they get, the (smoothed) problem is solved to round-off, so
+        // the hinge moves on to a smaller mu and the other losses stop.
+        if (inner.tol > 1e-13) {
+          inner_factor /= 100;
+          continue;
+        }
+        if (!hinge_ || smoothing_ <= 1e-14) break;
+        smoothing_ /= 10;
+        inner_factor = 0.1;
+        certify();
         continue;
       }
       predict(v_, w_, z_);  // from scratch: no drift in the certified quantities

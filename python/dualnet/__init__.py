@@ -36,6 +36,7 @@ __all__ = [
     "Certificate",
     "ColumnGeneration",
     "ConvergenceWarning",
+    "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "DeepLinearSolution",
     "OptimalNeurons",
@@ -68,4 +69,8 @@ def __getattr__(name):
         from .estimators import ConvexReLURegressor
 
         return ConvexReLURegressor
+    if name == "ConvexReLUClassifier":
+        from .classifier import ConvexReLUClassifier
+
+        return ConvexReLUClassifier
     raise AttributeError(f"module 'dualnet' has no attribute {name!r}")

@@ -14,7 +14,8 @@
 // |g| / 100 (the model then moves a sample's prediction by at most 100) and at 1e-12 of its
 // largest value, so every row keeps its direction.
 // Hinge: the method runs on the smoothed hinge mu log(1 + exp((1 - y z) / mu)) with continuation
-// (mu divided by 10 once the smoothed problem's own gap is below a tenth of the true one);
+// (mu divided by 10 once the smoothed problem's own gap is below a tenth of the true one, or once
+// its steps no longer decrease it);
 // the reported objective and certificate are those of the true hinge.
 //
 // Cross-entropy, gated program with one nuclear norm per block,
