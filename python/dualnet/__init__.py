@@ -40,6 +40,7 @@ __all__ = [
     "Certificate",
     "ColumnGeneration",
     "ConvergenceWarning",
+    "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "ConvexReLURegressorCV",
     "DeepLinearSolution",
@@ -85,4 +86,8 @@ def __getattr__(name):
         from .cross_validation import ConvexReLURegressorCV
 
         return ConvexReLURegressorCV
+    if name == "ConvexReLUClassifier":
+        from .classifier import ConvexReLUClassifier
+
+        return ConvexReLUClassifier
     raise AttributeError(f"module 'dualnet' has no attribute {name!r}")
