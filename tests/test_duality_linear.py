@@ -265,6 +265,7 @@ def test_deep_constrained_vector_isotropic(depth, t, beta):
     assert local.objective == pytest.approx(sol.primal_objective, rel=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beta, certified", [(0.3, False), (2.5, True)])
 def test_deep_constrained_vector_general_data(beta, certified):
     X, Y = _data(n=12, d=4, K=2, seed=12)

@@ -146,6 +146,7 @@ def _three_layer_realisation(s):
     return [first, blocks[0] + blocks[1], np.array(last)], p, groups
 
 
+@pytest.mark.slow
 def test_deep_1d_is_refused_because_local_search_beats_the_realised_spline():
     """Why spline_1d refuses depth 3: the two-layer optimum, realised with 3 layers, is beaten."""
     x, y = _data()

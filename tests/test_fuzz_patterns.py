@@ -138,15 +138,28 @@ def test_regression_nearly_parallel_hyperplanes_do_not_crash():
         _check_consistent(patterns, _augmented(X, True))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="count_patterns decides general position with an absolute tolerance: rows of size 1e-8 "
-    "beside a bias column of ones are counted as 18 cells instead of Cover's 32 (scaled by 1e-6 "
-    "or more the same rows give 32)",
-)
-def test_known_defect_count_of_nearly_parallel_hyperplanes():
+def test_regression_count_of_nearly_parallel_hyperplanes():
+    # Rows of size 1e-8 beside a bias column: an absolute tolerance on the normalised rows counted
+    # 18 cells; columns are now scaled by powers of two first, which leaves the cells unchanged.
     X = np.array([[-2e-8, 0], [-3e-8, -3e-8], [-1e-8, -2e-8], [-1e-8, -3e-8], [2e-8, 0], [1e-8, 1e-8]])
     assert dualnet.count_patterns(X, bias=True) == 32  # Cover's count: 6 rows in general position
+    patterns = _exact(X, True)
+    assert patterns is not None and len(patterns) == 32
+    _check_consistent(patterns, _augmented(X, True))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_counts_do_not_depend_on_feature_units(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((9, 3))
+    X[3] = X[1] + X[2]  # a degenerate triple: fewer cells than Cover's count
+    reference = dualnet.count_patterns(X, bias=True)
+    for units in ([1e-9, 1.0, 3e4], [7e5, 2e-7, 1.0], [1e-12, 1e-12, 1e-12]):
+        scaled = X * np.array(units)
+        assert dualnet.count_patterns(scaled, bias=True) == reference
+        patterns = _exact(scaled, True)
+        assert patterns is not None and len(patterns) == reference
+        _check_consistent(patterns, _augmented(scaled, True))
 
 
 def test_regression_tiny_degenerate_data_is_a_value_error_or_consistent():

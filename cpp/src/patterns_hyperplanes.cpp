@@ -9,6 +9,25 @@
 
 namespace dualnet {
 
+namespace {
+constexpr int kMaxColumnExponent = 400;
+}  // namespace
+
+Vector power_of_two_column_scale(MatrixCRef rows) {
+  Vector scale = Vector::Ones(rows.cols());
+  if (rows.rows() == 0) return scale;
+  for (Index j = 0; j < rows.cols(); ++j) {
+    const double big = rows.col(j).cwiseAbs().maxCoeff();
+    if (big > 0 && std::isfinite(big)) {
+      int exponent = 0;
+      std::frexp(big, &exponent);
+      exponent = std::clamp(exponent, -kMaxColumnExponent, kMaxColumnExponent);
+      scale(j) = std::ldexp(1.0, -exponent);
+    }
+  }
+  return scale;
+}
+
 bool ReducedRows::identity_map() const {
   if (static_cast<Index>(hyperplane.size()) != n_hyperplanes()) return false;
   for (std::size_t k = 0; k < hyperplane.size(); ++k)
@@ -33,10 +52,17 @@ ReducedRows reduce_rows(MatrixCRef rows) {
     return out;
   }
 
+  // Columns scaled by powers of two to a largest entry in [1/2, 1): g -> D g maps the cells of
+  // X D onto those of X, and scaling by 2^k is exact in floating point, so the decisions below
+  // (taken on unit vectors with fixed tolerances) no longer depend on the features' units, e.g. a
+  // column of size 1e-8 beside a bias column of ones. Exponents are clamped so that D and the
+  // gates D z stay far inside the float range.
+  const Vector column_scale = power_of_two_column_scale(rows);
+
   // Normalised rows, so the rank decision does not depend on the rows' scales.
   Matrix unit(n0, p);
   for (Index i = 0; i < n0; ++i) {
-    const auto row = rows.row(nonzero[i]);
+    const auto row = rows.row(nonzero[i]).cwiseProduct(column_scale.transpose());
     // Scale by the largest entry first so the norm neither overflows nor underflows.
     const double big = row.cwiseAbs().maxCoeff();
     unit.row(i) = row / big;
@@ -48,8 +74,9 @@ ReducedRows reduce_rows(MatrixCRef rows) {
   const auto& sigma = svd.singularValues();
   Index q = 0;
   while (q < sigma.size() && sigma(q) > ArrangementTolerance::rank * sigma(0)) ++q;
-  out.basis = svd.matrixV().leftCols(q);
-  Matrix reduced = unit * out.basis;
+  const Matrix directions = svd.matrixV().leftCols(q);
+  Matrix reduced = unit * directions;
+  out.basis = column_scale.asDiagonal() * directions;  // a gate z of the scaled rows is D z for X
   for (Index i = 0; i < n0; ++i) reduced.row(i).normalize();
 
   // Merge parallel normals (either orientation): sort by |u^T a| for a fixed direction u, which two

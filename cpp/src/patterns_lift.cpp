@@ -46,11 +46,14 @@ Index first_unverified_pattern(MatrixCRef X, const PatternSet& patterns) {
   const Index n = X.rows(), p = X.cols(), words = patterns.words_per_pattern();
   // Unit rows, so one threshold interior * ||g|| serves every row; zero rows stay zero and must
   // be active (their bits are forced on before comparing).
-  Matrix unit = X;
+  // Measured on the column-scaled rows X D and gates D^-1 g, the coordinates the enumeration
+  // decided in (reduce_rows): the products x_k^T g are unchanged, exactly.
+  const Vector column_scale = power_of_two_column_scale(X);
+  Matrix unit = X * column_scale.asDiagonal();
   std::vector<Word> zero_rows(static_cast<std::size_t>(words), 0);
   Index n_zero = 0;
   for (Index k = 0; k < n; ++k) {
-    const double norm = X.row(k).stableNorm();
+    const double norm = unit.row(k).stableNorm();
     if (norm > 0) {
       unit.row(k) /= norm;
     } else {
@@ -66,7 +69,7 @@ Index first_unverified_pattern(MatrixCRef X, const PatternSet& patterns) {
   for (Index start = 0; start < patterns.size(); start += kBlock) {
     const Index count = std::min(kBlock, patterns.size() - start);
     for (Index c = 0; c < count; ++c)
-      for (Index j = 0; j < p; ++j) gates(j, c) = patterns.gate(start + c)[j];
+      for (Index j = 0; j < p; ++j) gates(j, c) = patterns.gate(start + c)[j] / column_scale(j);
     scores.leftCols(count).noalias() = unit * gates.leftCols(count);
     for (Index c = 0; c < count; ++c) {
       const Index i = start + c;

@@ -210,7 +210,8 @@ def activation_patterns(
     (zero rows are always active). Exact enumeration walks the extreme rays of the arrangement and,
     at rays where three or more hyperplanes meet, enumerates the local arrangement one dimension
     down; it is exact on degenerate data up to a relative tolerance of about 1e-11 (hyperplanes
-    closer than that are one hyperplane).
+    closer than that are one hyperplane), measured after scaling each column by a power of two
+    (exact, and cell-preserving), so that the decisions do not depend on the features' units.
     """
     Xa, bias = _augmented(X, bias)
     method = check_choice(method, "method", _METHODS)  # also safe for arrays and unhashables

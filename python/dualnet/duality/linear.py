@@ -23,8 +23,10 @@ Formulations (``formulation``):
   factorisation has prod_l ||W_l||_F = (sum_k sigma_k^(2/L))^(L/2)), so the reduced problem is
   min_W 1/2||XW - Y||^2 + beta t^(2-L) ||W||_{S_{2/L}}, non-convex. Its Lagrangian dual (the
   paper's, constraint ||X^T Lambda||_2 <= beta t^(2-L)) is the nuclear-norm program with weight
-  beta t^(2-L): a lower bound, equal to the optimum iff some optimum has rank <= 1 (Wang, Ergen &
-  Pilanci, ICLR 2023: a non-zero gap in general).
+  beta t^(2-L): a lower bound, equal to the optimum iff that convex program has an optimum of
+  rank <= 1 (then ||W||_* = ||W||_{S_{2/L}} there; conversely a zero gap makes the B optimum
+  optimal for the convex program with equal norms, so rank <= 1). A B optimum of rank one can
+  still leave a gap. Wang, Ergen & Pilanci (ICLR 2023): a non-zero gap in general.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ _NO_DUAL_DEEP = (
 _GAP_VECTOR_B = (
     "formulation B with vector outputs: dual_objective is the optimum of its Lagrangian dual (the "
     "nuclear-norm program with weight beta t^(2-L)), a certified lower bound; the gap is zero iff "
-    "an optimal end-to-end map has rank <= 1 and positive otherwise (Wang, Ergen & Pilanci, 2023)"
+    "that convex program has an optimum of rank <= 1, positive otherwise (Wang, Ergen & Pilanci, "
+    "2023)"
 )
 _NO_DUAL_VECTOR = (
     "deep linear networks with vector outputs have a non-zero duality gap in general "
