@@ -17,8 +17,17 @@ namespace {
 
 py::tuple price(const MatrixCRef& X, const VectorCRef& dual, Scalar beta,
                 const PatternSet& patterns, bool relu, Index n_starts, Index n_random,
-                Index max_steps, Scalar tol, Index max_new, std::uint64_t seed) {
+                Index max_steps, Scalar tol, Index max_new, std::uint64_t seed,
+                const std::string& method, Scalar step) {
   dualnet::PricingSettings settings;
+  if (method == "ascent")
+    settings.method = dualnet::PricingMethod::ascent;
+  else if (method == "climb")
+    settings.method = dualnet::PricingMethod::climb;
+  else
+    throw std::invalid_argument("price_patterns: method must be 'ascent' or 'climb', got '" +
+                                method + "'");
+  settings.step = step;
   settings.relu = relu;
   settings.n_starts = n_starts;
   settings.n_random = n_random;
@@ -66,8 +75,10 @@ void bind_pricing(py::module_& m) {
         py::arg("beta"), py::arg("patterns"), py::kw_only(), py::arg("relu"),
         py::arg("n_starts") = -1, py::arg("n_random") = 64, py::arg("max_steps") = 32,
         py::arg("tol") = 1e-6, py::arg("max_new") = -1, py::arg("seed") = 0,
+        py::arg("method") = "ascent", py::arg("step") = 0.5,
         "Patterns outside `patterns` whose dual constraint value at `dual` exceeds "
-        "beta (1 + tol), by local search over cells; returns (PatternSet, values (k,), "
+        "beta (1 + tol), by batched gradient ascent on the sphere (method='ascent') or local "
+        "search over cells (method='climb'); returns (PatternSet, values (k,), "
         "witnesses (g, k), max_value, n_starts, n_evaluated).");
   m.def("append_patterns", &append, py::arg("first"), py::arg("second"),
         "A new set with the patterns and gates of `first` followed by those of `second`.");

@@ -33,6 +33,7 @@ PYBIND11_MODULE(_core, m) {
   bind_pattern_set(m);
   bind_patterns(m);
   bind_solver(m);
+  bind_loss_solver(m);
   bind_pricing(m);
   bind_block_products(m);
 #ifdef DUALNET_SANITIZE

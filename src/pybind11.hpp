@@ -43,6 +43,7 @@ void bind_memory_budget(py::module_& m);
 void bind_pattern_set(py::module_& m);
 void bind_patterns(py::module_& m);
 void bind_solver(py::module_& m);
+void bind_loss_solver(py::module_& m);
 void bind_pricing(py::module_& m);
 void bind_block_products(py::module_& m);
 #ifdef DUALNET_SANITIZE

@@ -320,3 +320,24 @@ def test_masks_no_gate_realises(relu):
     assert sol.primal_objective == pytest.approx(
         reference_optimum(X, y, masks, beta, relu=relu), rel=1e-6
     )
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_one_dimensional_data_at_small_beta(relu):
+    """Nearly collinear blocks (interval patterns of 1-D data): slow for plain cyclic BCD."""
+    rng = np.random.default_rng(21)
+    x = np.sort(rng.standard_normal(12))
+    X = np.ascontiguousarray(np.c_[x, np.ones(12)])
+    y = np.sin(2 * x) + 0.1 * rng.standard_normal(12)
+    # Every pattern of [x, 1]: the 2n cells of the arrangement of 1-D data with a bias.
+    cuts = np.concatenate([[x[0] - 1], 0.5 * (x[:-1] + x[1:]), [x[-1] + 1]])
+    gates = np.hstack([np.array([[1.0], [-c]]) for c in cuts] + [np.array([[-1.0], [c]]) for c in cuts])
+    masks = X @ gates >= 0
+    patterns = pattern_set(masks, gates)
+    for fraction in (0.02, 0.002):
+        beta = fraction * _core.beta_max(X, y, patterns, relu=relu)
+        sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-9)
+        assert sol.converged
+        check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-9)
+        reference = reference_optimum(X, y, masks, beta, relu=relu)
+        assert sol.primal_objective == pytest.approx(reference, rel=1e-6)

@@ -117,7 +117,9 @@ def _rank_one(n=8, d=4, seed=0, signs="both"):
     if signs == "positive":
         c = np.abs(c)
     a = rng.standard_normal(d)
-    return c, a, np.outer(c, a), 1.5 * c + 0.5 * rng.standard_normal(n)
+    # "same": c of both signs, y of one sign on both half-lines (one merged path when L >= 3)
+    shape = np.abs(c) if signs == "same" else c
+    return c, a, np.outer(c, a), 1.5 * shape + 0.5 * rng.standard_normal(n)
 
 
 @pytest.mark.parametrize("beta", [0.1, 1.0, 4.0])
@@ -151,7 +153,17 @@ def test_rank_one_is_invariant_to_the_factorisation():
 
 
 @pytest.mark.parametrize(
-    "depth, beta, signs", [(2, 0.5, "both"), (3, 0.5, "positive"), (4, 2.0, "positive")]
+    "depth, beta, signs",
+    [
+        (2, 0.5, "both"),
+        (3, 0.5, "positive"),
+        (4, 2.0, "positive"),
+        (3, 0.5, "both"),
+        (3, 0.5, "same"),
+        (4, 0.3, "both"),
+        (4, 0.3, "same"),
+        (5, 0.5, "both"),
+    ],
 )
 def test_rank_one_local_search_never_beats_it(depth, beta, signs):
     _c, _a, X, y = _rank_one(n=7, d=3, seed=depth, signs=signs)
@@ -160,12 +172,84 @@ def test_rank_one_local_search_never_beats_it(depth, beta, signs):
     assert sol.primal_objective == pytest.approx(
         deep_objective(X, y, beta, sol.layers, relu=True), rel=1e-12
     )
-    local = train_deep_network(X, y, beta, [3] * (depth - 1), relu=True, n_starts=8)
+    local = train_deep_network(X, y, beta, [3] * (depth - 1), relu=True, n_starts=6)
     assert local.objective >= sol.primal_objective - 1e-9
-    assert local.objective == pytest.approx(sol.primal_objective, rel=1e-5)
-    if depth >= 3:  # hidden layers rank one, one active path
-        for W in sol.layers[:-1]:
-            assert np.linalg.matrix_rank(W, tol=1e-10) <= 1
+    assert local.objective == pytest.approx(sol.primal_objective, rel=2e-5)
+
+
+def _rank_one_outputs(c, a, sol):
+    """z_+- = g(+-a/||a||): the network's value on the two half-lines."""
+    unit = a / np.linalg.norm(a)
+    return np.array([sol.predict(unit[None, :])[0], sol.predict(-unit[None, :])[0]])
+
+
+def _least_weight_decay(z, depth):  # R_L(z), docs/theory.md section 8
+    q = 2 / depth
+    if z[0] * z[1] >= 0:
+        return depth / 2 * (abs(z[0]) + abs(z[1])) ** q
+    return depth / 2 * (abs(z[0]) ** q + abs(z[1]) ** q)
+
+
+@pytest.mark.parametrize("depth", [3, 4, 6])
+@pytest.mark.parametrize("signs", ["both", "same"])
+def test_rank_one_deep_identities(depth, signs):  # O1, O5, O12 for L >= 3
+    c, a, X, y = _rank_one(n=9, d=4, seed=10 + depth, signs=signs)
+    beta = 0.4
+    sol = dualnet.rank_one_relu(X, y, beta, depth=depth)
+    assert sol.dual_objective is None and sol.dual_note
+    z = _rank_one_outputs(c, a, sol)
+    assert np.all(z != 0)  # both half-lines active: a non-trivial instance
+    cp, cm = np.maximum(c, 0), np.maximum(-c, 0)
+    scale = np.linalg.norm(a)
+    # the output lies in span{c_+, c_-}: yhat = ||a|| (z_+ c_+ + z_- c_-)
+    np.testing.assert_allclose(sol.predict(X), scale * (z[0] * cp + z[1] * cm), atol=1e-12)
+    # weight decay equals R_L(z) and every layer carries the same ||W_l||_F^2 (balance)
+    norms = [float(np.sum(W**2)) for W in sol.layers]
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-10)
+    assert 0.5 * sum(norms) == pytest.approx(_least_weight_decay(z, depth), rel=1e-10)
+    # rank: first layer one; hidden layers one with outputs of one sign, two otherwise
+    hidden = 1 if z[0] * z[1] > 0 else 2
+    assert np.linalg.matrix_rank(sol.layers[0], tol=1e-10) == 1
+    for W in sol.layers[1:-1]:
+        assert np.linalg.matrix_rank(W, tol=1e-10) == hidden
+    assert (signs == "both") == (z[0] * z[1] < 0)
+    # stationarity of the reduced problem: lambda^T (||a|| c_s) = beta dR_L/dz_s (lambda = y - yhat)
+    lam = y - sol.predict(X)
+    q = 2 / depth
+    if z[0] * z[1] > 0:
+        grad = np.sign(z) * depth / 2 * q * np.abs(z).sum() ** (q - 1)
+    else:
+        grad = np.sign(z) * depth / 2 * q * np.abs(z) ** (q - 1)
+    np.testing.assert_allclose(scale * np.array([lam @ cp, lam @ cm]), beta * grad, rtol=1e-7)
+
+
+def test_rank_one_reduced_problem_against_a_grid():
+    """min_z 1/2||y - ||a|| (z_+ c_+ + z_- c_-)||^2 + beta R_L(z), solved on a grid."""
+    rng = np.random.default_rng(5)
+    grid = np.linspace(-4, 4, 1601)
+    Zp, Zm = np.meshgrid(grid, grid, indexing="ij")
+    for trial in range(12):
+        depth = int(rng.integers(3, 7))
+        c = rng.standard_normal(6)
+        a = rng.standard_normal(2)
+        y = rng.standard_normal(6) + rng.choice([-1.0, 1.0]) * 1.5 * rng.choice([c, np.abs(c)])
+        beta = float(rng.uniform(0.05, 1.5))
+        sol = dualnet.rank_one_relu(np.outer(c, a), y, beta, depth=depth)
+        cp, cm, na = np.maximum(c, 0), np.maximum(-c, 0), np.linalg.norm(a)
+        # expand the loss as a quadratic in (z_+, z_-)
+        kp, km = na**2 * cp @ cp, na**2 * cm @ cm
+        bp, bm = na * cp @ y, na * cm @ y
+        q = 2 / depth
+        same = Zp * Zm >= 0
+        penalty = np.where(
+            same,
+            (np.abs(Zp) + np.abs(Zm)) ** q,
+            np.abs(Zp) ** q + np.abs(Zm) ** q,
+        )
+        f = 0.5 * y @ y - bp * Zp - bm * Zm + 0.5 * (kp * Zp**2 + km * Zm**2)
+        f = f + beta * depth / 2 * penalty
+        assert sol.primal_objective <= f.min() + 1e-10, trial
+        assert sol.primal_objective == pytest.approx(f.min(), abs=1e-4), trial
 
 
 def test_rank_one_rejects_bad_data():
@@ -173,8 +257,6 @@ def test_rank_one_rejects_bad_data():
     noisy = X + 1e-3 * np.random.default_rng(0).standard_normal(X.shape)
     with pytest.raises(ValueError, match=r"rank-one data X = c a\^T; sigma_2/sigma_1 = "):
         dualnet.rank_one_relu(noisy, y, 1.0)
-    with pytest.raises(ValueError, match="c of one sign"):
-        dualnet.rank_one_relu(X, y, 1.0, depth=3)
     with pytest.raises(ValueError, match="beta"):
         dualnet.rank_one_relu(X, y, 0.0)
     zero = dualnet.rank_one_relu(np.zeros((4, 2)), np.ones(4), 1.0)

@@ -209,6 +209,96 @@ def test_deep_constrained_matches_cvxpy_and_local_search(depth, t, beta):
     assert local.objective == pytest.approx(sol.primal_objective, rel=1e-5)
 
 
+# --- deep, formulation B, vector outputs ---------------------------------------------------------
+
+
+def _quasi_norm_objective_grid(X, Y, beta_b, depth, radius, points=801):
+    """Brute force of min_W 1/2||XW - Y||^2 + beta_b ||W||_{S_{2/L}} for X^T X = s^2 I, K = 2.
+
+    With isotropic X the optimum shares the singular vectors of X^T Y (von Neumann), so a grid
+    over its two singular values is exhaustive.
+    """
+    s2 = float(np.linalg.norm(X[:, 0]) ** 2)
+    c = np.linalg.svd(X.T @ Y / s2, compute_uv=False)
+    g = np.linspace(0, radius, points)
+    A, B = np.meshgrid(g, g, indexing="ij")
+    q = 2 / depth
+    f = 0.5 * s2 * ((A - c[0]) ** 2 + (B - c[1]) ** 2) + beta_b * (A**q + B**q) ** (1 / q)
+    const = 0.5 * (np.sum(Y**2) - s2 * np.sum(c**2))
+    return float(f.min() + const)
+
+
+@pytest.mark.parametrize("depth, t, beta", [(3, 1.0, 0.3), (3, 0.8, 0.1), (4, 1.2, 0.3)])
+def test_deep_constrained_vector_isotropic(depth, t, beta):
+    rng = np.random.default_rng(40 + depth)
+    X = 1.5 * np.linalg.qr(rng.standard_normal((12, 4)))[0]  # X^T X = 2.25 I
+    Y = rng.standard_normal((12, 2))
+    sol = dualnet.deep_linear(X, Y, beta, depth=depth, formulation="constrained", t=t)
+    beta_b = beta / t ** (depth - 2)
+    assert sol.exact and sol.converged
+    sig = np.linalg.svd(sol.reduced, compute_uv=False)
+    assert sig[1] > 1e-3  # rank two: the regime where the dual has a gap
+    # the reduced objective, brute force over the two singular values
+    brute = _quasi_norm_objective_grid(X, Y, beta_b, depth, radius=1.1 * sig[0])
+    assert sol.primal_objective <= brute + 1e-10
+    assert sol.primal_objective == pytest.approx(brute, rel=1e-5)
+    # the network: tight constraints, weight decay on the last two layers, product = reduced
+    for W in sol.layers[: depth - 2]:
+        assert np.linalg.norm(W) == pytest.approx(t, rel=1e-12)
+    product = sol.layers[0]
+    for W in sol.layers[1:]:
+        product = product @ W
+    np.testing.assert_allclose(product, sol.reduced, atol=1e-12)
+    penalized = [depth - 2, depth - 1]
+    assert sol.primal_objective == pytest.approx(
+        deep_objective(X, Y, beta, sol.layers, penalized=penalized), rel=1e-12
+    )
+    # the dual: the nuclear-norm program with beta t^(2-L), a strict lower bound here
+    p, _W, dval, _Lam = _nuclear_cvxpy(X, Y, beta_b)
+    assert sol.dual_objective == pytest.approx(dval, rel=1e-7)
+    assert sol.duality_gap > 1e-3 * sol.primal_objective and "lower bound" in sol.dual_note
+    assert np.linalg.norm(X.T @ sol.dual, 2) <= beta_b * (1 + 1e-12)
+    local = train_deep_network(
+        X, Y, beta, [3] * (depth - 1), sphere_layers=range(depth - 2), t=t, n_starts=6
+    )
+    assert local.objective >= sol.primal_objective - 1e-9
+    assert local.objective == pytest.approx(sol.primal_objective, rel=1e-5)
+
+
+@pytest.mark.parametrize("beta, certified", [(0.3, False), (2.5, True)])
+def test_deep_constrained_vector_general_data(beta, certified):
+    X, Y = _data(n=12, d=4, K=2, seed=12)
+    sol = dualnet.deep_linear(X, Y, beta, depth=3, formulation="constrained", tol=1e-9)
+    _p, _W, dval, _Lam = _nuclear_cvxpy(X, Y, beta)
+    assert sol.dual_objective == pytest.approx(dval, rel=1e-6)
+    assert sol.duality_gap >= -1e-9 * sol.primal_objective  # weak duality
+    local = train_deep_network(X, Y, beta, [3, 3], sphere_layers=[0], n_starts=4)
+    # a stationary point as good as local search on the network
+    assert sol.primal_objective <= local.objective + 1e-7 * local.objective
+    assert sol.exact == certified
+    if certified:  # the gap closed: a certified global optimum, of rank one
+        assert sol.duality_gap <= 1e-8 * sol.primal_objective
+        assert np.linalg.matrix_rank(sol.reduced, tol=1e-8) == 1
+        assert local.objective >= sol.primal_objective - 1e-9
+
+
+def test_quasi_norm_prox_against_a_grid():
+    from dualnet.duality._one_dim import quasi_norm_prox
+
+    rng = np.random.default_rng(3)
+    g = np.linspace(0, 3, 1201)
+    A, B = np.meshgrid(g, g, indexing="ij")
+    for _ in range(25):
+        c = rng.uniform(0, 3, 2)
+        lam = float(rng.uniform(0.01, 2))
+        q = float(rng.choice([2 / 3, 0.5, 0.4]))
+        s = quasi_norm_prox(c, lam, q)
+        f = 0.5 * np.sum((s - c) ** 2) + lam * np.sum(s**q) ** (1 / q)
+        grid = 0.5 * ((A - c[0]) ** 2 + (B - c[1]) ** 2) + lam * (A**q + B**q) ** (1 / q)
+        assert f <= grid.min() + 1e-12
+        assert f == pytest.approx(grid.min(), abs=1e-5)
+
+
 # --- vector outputs (section 5) ---------------------------------------------------------------
 
 
@@ -347,8 +437,6 @@ def test_bad_input_raises():
         dualnet.deep_linear(X, y, 1.0, depth=1)
     with pytest.raises(ValueError, match="formulation"):
         dualnet.deep_linear(X, y, 1.0, formulation="other")
-    with pytest.raises(ValueError, match="scalar outputs"):
-        dualnet.deep_linear(X, np.c_[y, y], 1.0, depth=3, formulation="constrained")
     with pytest.raises(ValueError, match="t must"):
         dualnet.deep_linear(X, y, 1.0, depth=3, formulation="constrained", t=0.0)
     Y = _data(K=3)[1]

@@ -149,15 +149,78 @@ def test_norm_regularized_linear_model_has_zero_gap(name):  # O17 and O2 for eve
     loss = get_loss(name)
     assert loss.dual_objective(lam.value, y) == pytest.approx(d_star, rel=1e-6, abs=1e-7)
     yhat = X @ W.value
-    point = feasible_dual_point(loss, yhat, y, beta, lambda L: np.linalg.norm(X.T @ L))
+    # hinge: the margin set needs the stationarity condition X^T lambda* = beta w*/||w*||
+    w_flat = W.value.ravel(order="F")
+    stationarity = (X, beta * W.value / np.linalg.norm(w_flat)) if name == "hinge" else None
+    point = feasible_dual_point(
+        loss,
+        yhat,
+        y,
+        beta,
+        lambda L: np.linalg.norm(X.T @ L),
+        stationarity=stationarity,
+        margin_tol=1e-6,
+    )
     assert point.scale >= 1.0
     assert np.linalg.norm(X.T @ point.dual) <= beta * (1 + 1e-12)
     assert loss.domain_violation(point.dual, y) <= 1e-12
-    primal_value = loss.value(yhat, y) + beta * np.linalg.norm(W.value)
+    primal_value = loss.value(yhat, y) + beta * np.linalg.norm(w_flat)
     assert point.dual_objective <= p_star + 1e-7  # weak duality
-    if name != "hinge":  # smooth losses: -grad L(yhat*) is the dual optimum (O3 analogue)
-        assert primal_value - point.dual_objective <= 1e-5 * max(1.0, p_star)
-        np.testing.assert_allclose(point.dual, lam.value, atol=1e-4)
+    # strong duality at the optimum (O3 analogue): the gap closes, the dual point is cvxpy's
+    assert primal_value - point.dual_objective <= 1e-5 * max(1.0, p_star)
+    np.testing.assert_allclose(point.dual, lam.value, atol=1e-4)
+
+
+@pytest.mark.parametrize("beta", [0.3, 1.0, 3.0])
+def test_hinge_certificate_is_tight_for_the_gated_two_layer_program(beta):
+    """min_u sum (1 - y_i sum_k (D_k X u_k)_i)_+ + beta sum_k ||u_k|| (gated ReLU, section 7) by
+    cvxpy; the hinge dual point from the active blocks' stationarity closes the gap."""
+    rng = np.random.default_rng(int(10 * beta))
+    n, d, P = 16, 3, 8
+    X = rng.standard_normal((n, d))
+    score = np.maximum(X @ rng.standard_normal(d), 0) - 0.3 + 0.3 * rng.standard_normal(n)
+    y = np.where(score > 0, 1.0, -1.0)
+    gates = rng.standard_normal((d, P))
+    D = (X @ gates >= 0).astype(float)
+    U = cp.Variable((d, P))
+    fit = cp.sum(cp.multiply(D, X @ U), axis=1)
+    primal = cp.Problem(
+        cp.Minimize(
+            cp.sum(cp.pos(1 - cp.multiply(y, fit))) + beta * cp.sum(cp.norm(U, 2, axis=0))
+        )
+    )
+    p_star = solve_accurately(primal)
+    lam = cp.Variable(n)
+    p = cp.multiply(y, lam)
+    dual = cp.Problem(
+        cp.Maximize(cp.sum(p)),
+        [p >= 0, p <= 1] + [cp.norm(X.T @ cp.multiply(D[:, k], lam), 2) <= beta for k in range(P)],
+    )
+    d_star = solve_accurately(dual)
+    assert p_star == pytest.approx(d_star, rel=1e-6, abs=1e-7)
+    Uv = U.value
+    norms = np.linalg.norm(Uv, axis=0)
+    active = norms > 1e-6 * max(norms.max(), 1e-300)
+    assert active.any()
+    yhat = np.sum(D * (X @ Uv), axis=1)
+
+    def constraint(L):
+        return max(np.linalg.norm(X.T @ (D[:, k] * L)) for k in range(P))
+
+    A = np.concatenate([D[:, [k]] * X for k in np.flatnonzero(active)], axis=1)
+    b = np.concatenate([beta * Uv[:, k] / norms[k] for k in np.flatnonzero(active)])
+    loss = get_loss("hinge")
+    weak = feasible_dual_point(loss, yhat, y, beta, constraint, margin_tol=1e-6)
+    tight = feasible_dual_point(
+        loss, yhat, y, beta, constraint, stationarity=(A, b), margin_tol=1e-6
+    )
+    primal_value = loss.value(yhat, y) + beta * norms.sum()
+    assert tight.dual_objective <= p_star + 1e-7  # certified: weak duality
+    assert primal_value - tight.dual_objective <= 1e-5 * max(1.0, p_star)
+    assert tight.dual_objective >= weak.dual_objective
+    assert primal_value - weak.dual_objective > 0.5  # without stationarity: far from tight
+    assert constraint(tight.dual) <= beta * (1 + 1e-12)
+    assert loss.domain_violation(tight.dual, y) <= 1e-12
 
 
 def test_dual_point_rescaling_and_errors():

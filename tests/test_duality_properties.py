@@ -120,3 +120,72 @@ def test_non_positive_beta_is_rejected_everywhere(beta):
                 [1.0, -1.0],
                 beta,
             )
+
+
+def _two_signed_rank_one(seed, n, d):
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal(n) * rng.uniform(0.3, 3.0)
+    a = rng.standard_normal(d)
+    y = rng.standard_normal(n) + rng.choice([-1.0, 1.0]) * rng.choice([c, np.abs(c)])
+    return np.outer(c, a), y
+
+
+@SETTINGS
+@given(
+    seed=seeds, n=st.integers(2, 10), d=st.integers(1, 5), depth=st.integers(3, 6), scale=log_scales
+)
+def test_rank_one_deep_never_loses_to_its_candidates(seed, n, d, depth, scale):
+    """The deep rank-one optimum: its layers reproduce its objective, and it is no worse than the
+    zero network, the separate two-path optimum, or a perturbation of its half-line outputs."""
+    X, y = _two_signed_rank_one(seed, n, d)
+    beta = 10.0**scale
+    sol = dualnet.rank_one_relu(X, y, beta, depth=depth)
+    out = sol.predict(X)
+    norms = [float(np.sum(W**2)) for W in sol.layers]
+    assert sol.primal_objective == pytest.approx(
+        0.5 * np.sum((out - y) ** 2) + 0.5 * beta * sum(norms), rel=1e-12, abs=1e-12
+    )
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-9, atol=1e-300)  # balanced layers
+    assert sol.primal_objective <= 0.5 * y @ y * (1 + 1e-12)
+    # moving the outputs z_+- along the half-lines never helps (R_L from docs/theory.md s. 8)
+    vt = np.linalg.svd(X, full_matrices=False)[2]
+    unit = vt[0]
+    z = np.array([sol.predict(unit[None])[0], sol.predict(-unit[None])[0]])
+    c = X @ unit
+    cp_, cm = np.maximum(c, 0), np.maximum(-c, 0)
+    q = 2 / depth
+
+    def reduced(zz):
+        fit = zz[0] * cp_ + zz[1] * cm
+        same = zz[0] * zz[1] >= 0
+        pen = (abs(zz[0]) + abs(zz[1])) ** q if same else abs(zz[0]) ** q + abs(zz[1]) ** q
+        return 0.5 * np.sum((fit - y) ** 2) + beta * depth / 2 * pen
+
+    assert reduced(z) == pytest.approx(sol.primal_objective, rel=1e-9, abs=1e-12)
+    rng = np.random.default_rng(seed)
+    for step in rng.standard_normal((20, 2)) * 0.05 * (1 + np.abs(z).max()):
+        assert reduced(z) <= reduced(z + step) + 1e-12 * max(1.0, sol.primal_objective)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    c=st.lists(st.floats(0.0, 5.0), min_size=1, max_size=3),
+    lam=st.floats(1e-3, 5.0),
+    L=st.integers(3, 6),
+)
+def test_quasi_norm_prox_beats_random_points(c, lam, L):
+    from dualnet.duality._one_dim import quasi_norm_prox
+
+    c = np.array(c)
+    q = 2.0 / L
+    s = quasi_norm_prox(c, lam, q)
+
+    def f(points):
+        penalty = np.sum(points**q, axis=-1) ** (1 / q)
+        return 0.5 * np.sum((points - c) ** 2, axis=-1) + lam * penalty
+
+    rng = np.random.default_rng(0)
+    points = rng.uniform(0, 1, (4000, c.size)) * c
+    points[:1000] *= rng.integers(0, 2, (1000, c.size))  # sparse candidates
+    assert np.all(s >= 0) and np.all(s <= c + 1e-12)
+    assert f(s) <= f(points).min() + 1e-10 * max(1.0, float(c @ c))

@@ -10,7 +10,15 @@ if not hasattr(_core, "project_onto_pattern_cone"):
     pytest.skip("needs the compiled convex solver", allow_module_level=True)
 
 from reference.convex_programs import solve_relu
+from reference.deep_networks import deep_objective, train_deep_network
 from reference.gradient_descent import train_relu_network
+
+
+def deep_predict(X, layers):
+    out = X
+    for W in layers[:-1]:
+        out = np.maximum(out @ W, 0.0)
+    return out @ layers[-1]
 
 
 def _data(n=8, seed=0):
@@ -112,6 +120,45 @@ def test_interpolation_as_beta_goes_to_zero():  # O16
     )  # here the in-range kinks are data points
     mids = 0.5 * (x[:-1] + x[1:])
     np.testing.assert_allclose(s.predict(mids), np.interp(mids, x, y), atol=5e-3)
+
+
+def _three_layer_realisation(s):
+    """The two-layer spline as a 3-layer network (bias in the first layer): neurons grouped by
+    the sign of their output weight, each group one balanced path after the first layer, of
+    weight decay (3/2) P^(2/3) with P = sum_j |a_j| ||u_j|| over the group."""
+    depth = 3
+    U, a = s.first_layer, s.second_layer
+    p = np.abs(a) * np.linalg.norm(U, axis=0)
+    groups = [(a > 0) & (p > 0), (a < 0) & (p > 0)]
+    first = np.zeros((2, 2 * U.shape[1]))
+    blocks, last = [], []
+    for g, group in enumerate(groups):
+        total = p[group].sum()
+        tau = total ** (1 / depth)
+        share = np.where(group, np.sqrt(p / total if total > 0 else 0 * p), 0.0)
+        first[:, g * U.shape[1] : (g + 1) * U.shape[1]] = tau * share * U / np.where(
+            p > 0, np.linalg.norm(U, axis=0), 1.0
+        )
+        block = np.zeros((2 * U.shape[1], 2))
+        block[g * U.shape[1] : (g + 1) * U.shape[1], g] = tau * share
+        blocks.append(block)
+        last.append((1.0 if g == 0 else -1.0) * tau)
+    return [first, blocks[0] + blocks[1], np.array(last)], p, groups
+
+
+def test_deep_1d_is_refused_because_local_search_beats_the_realised_spline():
+    """Why spline_1d refuses depth 3: the two-layer optimum, realised with 3 layers, is beaten."""
+    x, y = _data()
+    beta, depth = 0.05, 3
+    s = dualnet.spline_1d(x, y, beta, tol=1e-10)
+    layers, p, groups = _three_layer_realisation(s)
+    X = np.c_[x, np.ones_like(x)]
+    np.testing.assert_allclose(deep_predict(X, layers), s.predict(x), atol=1e-10)
+    cost = sum(depth / 2 * p[g].sum() ** (2 / depth) for g in groups)
+    realised = 0.5 * np.sum((s.predict(x) - y) ** 2) + beta * cost
+    assert deep_objective(X, y, beta, layers, relu=True) == pytest.approx(realised, rel=1e-9)
+    local = train_deep_network(X, y, beta, [8, 8], relu=True, n_starts=3)
+    assert local.objective < realised - 0.01  # measured: 0.342 against 0.365
 
 
 def test_spline_bad_input():

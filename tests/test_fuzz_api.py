@@ -99,12 +99,7 @@ CALLS = {
 # problem without naming the argument: the scikit-learn convention, kept for estimators.
 SKLEARN_MESSAGES = {"ConvexReLURegressor.fit"}
 
-# feasible_dual_point(yhat, y) converts with numpy directly: non-numeric arrays fail with numpy's
-# message, which does not name the argument (see the xfail regression below).
-KNOWN_UNNAMED = {("feasible_dual_point", "yhat"), ("feasible_dual_point", "y"),
-                 ("feasible_dual_point", "beta"),
-                 # deep_linear(beta=1e-300) overflows in its 1-D root search (xfail below)
-                 ("deep_linear", "beta")}
+KNOWN_UNNAMED = set()
 
 PAIRS = [(name, arg) for name, (_, kwargs) in CALLS.items() for arg in kwargs
          if (name, arg) not in KNOWN_UNNAMED]
@@ -202,13 +197,18 @@ def test_regression_huge_depth_is_a_value_error(depth):
             function(X, Y0[: X.shape[0]], 0.1, depth=depth)
 
 
-@pytest.mark.xfail(reason="feasible_dual_point converts yhat and y with numpy, unnamed in errors",
-                   raises=AssertionError)
-def test_known_defect_feasible_dual_point_names_its_arguments():
+@pytest.mark.parametrize("arg, value", [("yhat", np.array(["", "a"])), ("y", np.array(["x"] * 12)),
+                                        ("yhat", np.full(12, np.nan)), ("y", np.zeros(3))])
+def test_regression_feasible_dual_point_names_its_arguments(arg, value):
     function, kwargs = CALLS["feasible_dual_point"]
     with pytest.raises((TypeError, ValueError)) as info:
-        function(**dict(kwargs, yhat=np.array(["", "a"])))
-    assert "yhat" in str(info.value)
+        function(**dict(kwargs, **{arg: value}))
+    assert arg in str(info.value)
+
+
+def test_regression_feasible_dual_point_names_bad_targets():
+    with pytest.raises(ValueError, match="y: targets must be -1 or"):
+        feasible_dual_point("hinge", np.zeros(2), np.array([0.0, 1.0]), 1.0, np.linalg.norm)
 
 
 def test_regression_estimator_huge_int_is_a_value_error():
@@ -216,8 +216,24 @@ def test_regression_estimator_huge_int_is_a_value_error():
         dualnet.ConvexReLURegressor().fit(10**400, Y0)
 
 
-@pytest.mark.xfail(reason="deep_linear's root search overflows for a tiny beta", raises=OverflowError,
-                   strict=True)
-def test_known_defect_deep_linear_tiny_beta():
-    result = dualnet.deep_linear(X0, Y0, 1e-300, depth=3)
+@pytest.mark.parametrize("beta", [1e-300, 5e-324])
+@pytest.mark.parametrize("depth", [3, 5])
+def test_regression_deep_linear_tiny_beta_is_least_squares(beta, depth):
+    # the 1-D root search overflowed in its upper bracket; it now works in logs
+    result = dualnet.deep_linear(X0, Y0, beta, depth=depth)
+    least_squares = np.linalg.lstsq(X0, Y0, rcond=None)[0]
+    np.testing.assert_allclose(result.reduced, least_squares, atol=1e-12)
     assert np.isfinite(result.primal_objective)
+
+
+@pytest.mark.parametrize("formulation", ["weight_decay", "constrained"])
+def test_regression_deep_linear_tiny_beta_vector_outputs(formulation):
+    # the nuclear-norm certificate overflowed (scale**2) and could never reach tol: it now stops
+    # at a fixed point and says so
+    Y = np.c_[Y0, -Y0 + 0.3 * X0[:, 0]]
+    depth = 2 if formulation == "weight_decay" else 3
+    with pytest.warns(dualnet.ConvergenceWarning, match="rounding level"):
+        result = dualnet.deep_linear(X0, Y, 1e-300, depth=depth, formulation=formulation)
+    assert result.n_iter < 1000 and not result.converged
+    np.testing.assert_allclose(result.reduced, np.linalg.lstsq(X0, Y, rcond=None)[0], atol=1e-12)
+    assert np.isfinite(result.primal_objective) and 0 <= result.dual_objective

@@ -48,12 +48,13 @@ def _relu_value(Xa, mask, dual):
 
 @pytest.mark.parametrize("model", ["relu", "gated"])
 @pytest.mark.parametrize("bias", [False, True])
-def test_violations_are_real_new_and_consistent(model, bias):
+@pytest.mark.parametrize("method", ["ascent", "climb"])
+def test_violations_are_real_new_and_consistent(model, bias, method):
     X, y = _data(40, 3, seed=1)
     seed_set = _seed_patterns(X, bias, n_gates=4)
     fit = dualnet.fit_relu(X, y, 0.5, patterns=seed_set, model=model, bias=bias, tol=1e-8)
     result = dualnet.price_patterns(X, fit.dual, fit.beta, seed_set, model=model, bias=bias,
-                                    random_state=0)
+                                    random_state=0, method=method)
     assert len(result) > 0  # four sampled patterns leave violations at this beta
     Xa = _augment(X, bias)
     masks, gates = result.patterns.masks, result.patterns.gates
@@ -106,13 +107,13 @@ def test_no_violation_for_a_zero_dual_and_values_bounded_by_oracle(model):
     assert result.max_value == pytest.approx(max(values), rel=1e-6)
 
 
-def _column_generation(X, y, beta, model, bias, patterns, rounds=30):
+def _column_generation(X, y, beta, model, bias, patterns, method=None, rounds=30):
     fit = None
     for _ in range(rounds):
         fit = dualnet.fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=1e-9,
                                max_iter=100000)
         priced = dualnet.price_patterns(X, fit.dual, beta, patterns, model=model, bias=bias,
-                                        random_state=0)
+                                        random_state=0, method=method)
         if len(priced) == 0:
             return fit, priced
         patterns = _union(patterns, priced.patterns)
@@ -120,11 +121,13 @@ def _column_generation(X, y, beta, model, bias, patterns, rounds=30):
 
 
 @pytest.mark.parametrize(
-    "model, d, bias",
-    [("relu", 2, False), ("relu", 2, True), ("relu", 3, False),
-     ("gated", 2, False), ("gated", 2, True), ("gated", 3, False), ("gated", 3, True)],
+    "model, d, bias, method",
+    [("relu", 2, False, None), ("relu", 2, True, None), ("relu", 3, False, None),
+     ("relu", 3, True, None), ("relu", 2, True, "climb"), ("relu", 3, False, "climb"),
+     ("gated", 2, False, None), ("gated", 2, True, None), ("gated", 3, False, None),
+     ("gated", 3, True, None)],
 )
-def test_column_generation_reaches_the_exact_optimum(model, d, bias):
+def test_column_generation_reaches_the_exact_optimum(model, d, bias, method):
     X, y = _data(16, d, seed=3 + d)
     exact = dualnet.activation_patterns(X, bias=bias, method="exact")
     top = dualnet.beta_max(X, y, patterns=exact, model=model, bias=bias)
@@ -133,7 +136,7 @@ def test_column_generation_reaches_the_exact_optimum(model, d, bias):
                                  max_iter=100000)
     seed_set = _seed_patterns(X, bias, n_gates=2)
     assert len(seed_set) < len(exact)
-    fit, final = _column_generation(X, y, beta, model, bias, seed_set)
+    fit, final = _column_generation(X, y, beta, model, bias, seed_set, method)
     assert fit.primal_objective == pytest.approx(reference.primal_objective, rel=1e-6)
     assert len(final) == 0 and final.max_value <= beta * (1 + 1e-6)
     # The final dual point is feasible for every exact pattern (checked against the enumeration).
@@ -144,20 +147,28 @@ def test_column_generation_reaches_the_exact_optimum(model, d, bias):
         assert value <= beta * (1 + 1e-5)
 
 
-def test_deterministic_and_budgeted():
+@pytest.mark.parametrize("method", ["ascent", "climb"])
+def test_deterministic_and_budgeted(method):
     X, y = _data(50, 4, seed=4)
     seed_set = _seed_patterns(X, False, n_gates=5)
     fit = dualnet.fit_relu(X, y, 0.3, patterns=seed_set)
-    a = dualnet.price_patterns(X, fit.dual, 0.3, seed_set, random_state=7, n_starts=20)
-    b = dualnet.price_patterns(X, fit.dual, 0.3, seed_set, random_state=7, n_starts=20)
+    a = dualnet.price_patterns(X, fit.dual, 0.3, seed_set, random_state=7, n_starts=20,
+                               method=method)
+    b = dualnet.price_patterns(X, fit.dual, 0.3, seed_set, random_state=7, n_starts=20,
+                               method=method)
     assert a.n_starts == 20
     np.testing.assert_array_equal(a.values, b.values)
     np.testing.assert_array_equal(a.patterns.masks, b.patterns.masks)
     np.testing.assert_array_equal(a.patterns.gates, b.patterns.gates)
     capped = dualnet.price_patterns(X, fit.dual, 0.3, seed_set, random_state=7, n_starts=20,
-                                    max_new=2)
+                                    max_new=2, method=method)
     assert len(capped) == min(2, len(a))
-    np.testing.assert_array_equal(capped.values, a.values[: len(capped)])
+    if method == "climb":  # the best max_new values
+        np.testing.assert_array_equal(capped.values, a.values[: len(capped)])
+    else:  # the best max_new by attained value, with their exact values: among the uncapped
+        values = {m.tobytes(): v for m, v in zip(a.patterns.masks.T, a.values)}
+        for mask, value in zip(capped.patterns.masks.T, capped.values):
+            assert values[mask.tobytes()] == value
 
 
 def test_validation():
@@ -177,6 +188,10 @@ def test_validation():
         dualnet.price_patterns(X, y, 1.0, seed_set.masks)
     with pytest.raises(ValueError, match="n_starts"):
         dualnet.price_patterns(X, y, 1.0, seed_set, n_starts=-1)
+    with pytest.raises(ValueError, match="method"):
+        dualnet.price_patterns(X, y, 1.0, seed_set, method="newton")
+    with pytest.raises(ValueError, match="step"):
+        dualnet.price_patterns(X, y, 1.0, seed_set, step=0.0)
 
 
 def test_append_patterns_keeps_both_sets_in_order():

@@ -4,6 +4,7 @@
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
 #include <dualnet/memory_budget.hpp>
+#include <dualnet/support_products.hpp>
 
 #include <Eigen/Cholesky>
 #include <Eigen/QR>
@@ -104,17 +105,28 @@ class Engine {
     grow_ws(std::max<Index>(10, static_cast<Index>(nonzero.size())));
 
     Index epochs = 0;
-    double work = 0;
+    double work = 0, since_polish = 0, polish_cost = 0;
     Scalar last_objective = primal_;
     bool converged = relative_gap() <= settings_.tol;
     while (!converged && epochs < settings_.max_iter) {
+      double epoch_work = 0;
       for (Index j : ws_) {
         poll();
-        work += update_block(j);
+        epoch_work += update_block(j);
       }
+      work += epoch_work;
+      since_polish += epoch_work;
       ++epochs;
       anderson_step();
-      if (epochs % (kExtrapolation + 1) == 0) newton_polish();
+      // The polish runs once the epochs since the last one cost as much as it did, so that it
+      // takes at most about half of the time when it does not pay off (it is a third); a polish that moved the
+      // iterate is certified right away (near the optimum its residual closes the gap).
+      bool polished = false;
+      if (epochs % (kExtrapolation + 1) == 0 && 2 * since_polish >= polish_cost) {
+        polish_cost = newton_polish(polished);
+        work += polish_cost;
+        since_polish = 0;
+      }
       // Certify when the extrapolated dual point of the last window is ready (late in a solve it
       // is the point that closes the gap: r itself lags, its dual-norm excess is linear in the
       // distance to the optimum while the primal error is quadratic), when the epochs since the
@@ -128,7 +140,7 @@ class Engine {
       const bool stalled = last_objective - objective <= 1e-3 * (primal_ - best_dual_);
       last_objective = objective;
       const bool candidate_ready = dual_candidate_.size() == n_;
-      if (!candidate_ready && work < 2 * certificate_work_ &&
+      if (!candidate_ready && !polished && work < 2 * certificate_work_ &&
           !(stalled && work >= certificate_work_) && epochs < settings_.max_iter)
         continue;
       work = 0;
@@ -366,18 +378,33 @@ class Engine {
     anderson_r_.clear();
   }
 
-  // Newton polish on the identified support, for problems small enough that the dense reduced
-  // design is cheap (n m <= 2e6, n m^2 <= 5e7, m = sum of the free dimensions of the nonzero
-  // blocks). Cyclic BCD converges at a rate 1 - 1/kappa on nearly collinear blocks (1-D data,
-  // small beta); with the support and the tight cone rows fixed, the objective is smooth in the
-  // reduced coordinates z_j (u_j = Z_j z_j, Z_j a basis of the null space of the block's tight
-  // rows), and Newton's method converges quadratically. A step is only a candidate: try_iterate
-  // keeps it if the objective decreases (cone-projected first), so safety rests on that test.
-  void newton_polish() {
+  // Newton polish on the identified support. Cyclic BCD converges at a rate 1 - 1/kappa on
+  // strongly overlapping blocks (similar patterns, 1-D data, small beta); with the support and the
+  // tight cone rows fixed, the objective is smooth in the reduced coordinates z_j (u_j = Z_j z_j,
+  // Z_j a basis of the null space of the block's tight rows), and Newton's method converges
+  // quadratically. Small problems (n m <= 2e6, n m^2 <= 5e7, m = sum of the free dimensions of the
+  // nonzero blocks) form the reduced design and solve each Newton system directly; larger ones
+  // solve it by conjugate gradients with matrix-free Hessian products (two passes over the
+  // support's rows at matrix-multiply speed each), preconditioned by the exact block diagonal of
+  // the Hessian (Z_j^T X^T D_i X Z_j plus the penalty's curvature). A step is only a candidate:
+  // try_iterate keeps it if the objective decreases (cone-projected first), so safety rests on
+  // that test. Returns the cost in multiply-adds; `accepted` tells whether an iterate was kept.
+  double newton_polish(bool& accepted) {
+    accepted = false;
+    double cost = 0;
+    bool pruned = true;
+    for (int round = 0; round < 4 && pruned; ++round) cost += newton_polish_once(accepted, pruned);
+    return cost;
+  }
+
+  // One polish on the current support; `pruned` tells that blocks were set to 0 on the way (the
+  // support changed, a new polish may pay off).
+  double newton_polish_once(bool& accepted, bool& pruned) {
+    pruned = false;
     std::vector<Index> support;
     for (Index col : ws_)
       if (u_.col(col).squaredNorm() > 0) support.push_back(col);
-    if (support.empty()) return;
+    if (support.empty()) return 0;
     std::vector<Eigen::MatrixXd> bases;
     Index m = 0;
     for (Index col : support) {
@@ -385,7 +412,7 @@ class Engine {
       if (relu_) {
         const auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
         const Index w = static_cast<Index>(rows.size());
-        if (w >= g_) return;
+        if (w >= g_) return 0;
         if (w > 0) {
           Eigen::MatrixXd a(g_, w);
           for (Index k = 0; k < w; ++k) a.col(k) = X_.row(rows[static_cast<std::size_t>(k)]).transpose();
@@ -398,7 +425,9 @@ class Engine {
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7) return;
+    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7)
+      return newton_cg(support, bases, m, accepted, pruned);
+    double cost = 0.5 * nm * static_cast<double>(m);
     Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_, m);
     Vector z(m);
     Index offset = 0;
@@ -423,7 +452,7 @@ class Engine {
         const Index width = bases[b].cols();
         const Vector zb = z.segment(offset, width);
         const Scalar norm = zb.norm();
-        if (!(norm > 0)) return;
+        if (!(norm > 0)) return cost;
         gradient.segment(offset, width) += (beta_ / norm) * zb;
         hessian.block(offset, offset, width, width) +=
             (beta_ / norm) * (Eigen::MatrixXd::Identity(width, width) - zb * zb.transpose() / (norm * norm));
@@ -432,12 +461,13 @@ class Engine {
       // Levenberg-Marquardt damping: the reduced design can have more columns than rows (the
       // Hessian is then singular); the damping grows tenfold after each rejected step.
       const Scalar scale = hessian.diagonal().maxCoeff();
-      bool accepted = false;
-      for (int attempt = 0; attempt < 12 && !accepted; ++attempt, damping *= 10) {
+      bool step_accepted = false;
+      for (int attempt = 0; attempt < 12 && !step_accepted; ++attempt, damping *= 10) {
+        cost += static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(m) / 3 + 2 * nm;
         Eigen::MatrixXd damped = hessian;
         damped.diagonal().array() += damping * scale;
         const Vector step = damped.ldlt().solve(-gradient);
-        if (!step.allFinite()) return;
+        if (!step.allFinite()) return cost;
         const Vector candidate_z = z + step;
         BlockMatrix u = u_;
         offset = 0;
@@ -448,7 +478,7 @@ class Engine {
         }
         Vector residual = y_ - design * candidate_z;
         if (try_iterate(u, residual)) {
-          accepted = true;
+          step_accepted = accepted = true;
           damping = std::max(damping / 100, Scalar{1e-12});
           offset = 0;
           for (std::size_t b = 0; b < support.size(); ++b) {
@@ -458,8 +488,201 @@ class Engine {
           }
         }
       }
-      if (!accepted) return;
+      if (!step_accepted) return cost;
     }
+    return cost;
+  }
+
+  // The large-problem branch of newton_polish: Newton steps on the reduced coordinates, each
+  // system solved by preconditioned conjugate gradients (inexact Newton: the CG residual only
+  // has to fall below min(0.1, sqrt(||gradient|| / ||first gradient||)) times the gradient, as
+  // in Eisenstat & Walker, SIAM J. Sci. Comput. 1996), then a backtracking line search on the
+  // exact objective (the residual moves along the precomputed A Z p, O(n) per trial).
+  double newton_cg(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
+                   Index m, bool& accepted, bool& pruned) {
+    const Index k = static_cast<Index>(support.size());
+    PatternSet blocks(n_, g_);
+    for (Index col : support) blocks.push_back(patterns_.pattern(pattern_of(col)), patterns_.gate(pattern_of(col)));
+    std::vector<Index> offsets(static_cast<std::size_t>(k + 1), 0);
+    for (Index b = 0; b < k; ++b)
+      offsets[static_cast<std::size_t>(b + 1)] = offsets[static_cast<std::size_t>(b)] + bases[static_cast<std::size_t>(b)].cols();
+    auto segment = [&](Vector& x, Index b) {
+      return x.segment(offsets[static_cast<std::size_t>(b)], bases[static_cast<std::size_t>(b)].cols());
+    };
+    auto csegment = [&](const Vector& x, Index b) {
+      return x.segment(offsets[static_cast<std::size_t>(b)], bases[static_cast<std::size_t>(b)].cols());
+    };
+    // One product costs about n g k multiply-adds at matrix-multiply speed (counted at half, as
+    // the certificate's GEMM) plus n k masked additions.
+    const double product_cost = 0.5 * static_cast<double>(n_) * static_cast<double>(g_) *
+                                    static_cast<double>(k) + static_cast<double>(n_ * k);
+    double cost = 0;
+    BlockMatrix lifted(g_, k), gradients;
+    auto apply_design = [&](const Vector& x, Vector& out) {  // out = A Z x  (n)
+      for (Index b = 0; b < k; ++b)
+        lifted.col(b) = sign_of(support[static_cast<std::size_t>(b)]) * (bases[static_cast<std::size_t>(b)] * csegment(x, b));
+      out.resize(n_);
+      support_predictions(X_, blocks, lifted, out.data());
+      cost += product_cost;
+    };
+    auto apply_transpose = [&](const Vector& r, Vector& out) {  // out = Z^T A^T r  (m)
+      all_block_gradients(X_, blocks, r.data(), gradients);
+      out.resize(m);
+      for (Index b = 0; b < k; ++b)
+        segment(out, b) = sign_of(support[static_cast<std::size_t>(b)]) *
+                          (bases[static_cast<std::size_t>(b)].transpose() * gradients.col(b));
+      cost += product_cost;
+    };
+
+    Vector z(m);
+    for (Index b = 0; b < k; ++b)
+      segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
+    Vector r = r_;
+    Scalar first_gradient = -1;
+    for (int iteration = 0; iteration < 10; ++iteration) {
+      poll();
+      Vector gradient;
+      apply_transpose(r, gradient);
+      gradient = -gradient;
+      std::vector<Scalar> norms(static_cast<std::size_t>(k));
+      std::vector<Eigen::LLT<Eigen::MatrixXd>> preconditioner(static_cast<std::size_t>(k));
+      std::vector<Eigen::MatrixXd> curvatures(static_cast<std::size_t>(k));
+      for (Index b = 0; b < k; ++b) {
+        const Eigen::MatrixXd& basis = bases[static_cast<std::size_t>(b)];
+        curvatures[static_cast<std::size_t>(b)] =
+            basis.transpose() * gram(pattern_of(support[static_cast<std::size_t>(b)])).gram * basis;
+      }
+      // A block whose exact minimiser given the others (restricted to its free directions) is 0
+      // leaves the support: that block step (b = Z^T A_j^T r + Z^T Q Z z_j, ||b|| <= beta)
+      // lowers the objective, and a Newton step on a block heading for 0 would be cut short by
+      // the line search. The polish restarts on the smaller support.
+      for (Index b = 0; b < k; ++b) {
+        const Vector zb = csegment(z, b);
+        const Vector block_b = -csegment(gradient, b) + curvatures[static_cast<std::size_t>(b)] * zb;
+        if (block_b.norm() > beta_) continue;
+        const Index col = support[static_cast<std::size_t>(b)];
+        add_block_prediction(X_, patterns_, pattern_of(col), u_.col(col).data(), sign_of(col),
+                             r_.data(), &workspace_);
+        u_.col(col).setZero();
+        pruned = true;
+      }
+      if (pruned) {
+        accepted = true;
+        return cost;
+      }
+      Scalar penalty = 0;
+      for (Index b = 0; b < k; ++b) {
+        const Vector zb = csegment(z, b);
+        const Scalar norm = zb.norm();
+        if (!(norm > 0)) return cost;
+        norms[static_cast<std::size_t>(b)] = norm;
+        penalty += norm;
+        segment(gradient, b) += (beta_ / norm) * zb;
+        const Index width = bases[static_cast<std::size_t>(b)].cols();
+        Eigen::MatrixXd block = curvatures[static_cast<std::size_t>(b)];
+        block += (beta_ / norm) * (Eigen::MatrixXd::Identity(width, width) - zb * zb.transpose() / (norm * norm));
+        block.diagonal().array() += 1e-12 * block.diagonal().maxCoeff() + kTiny;
+        preconditioner[static_cast<std::size_t>(b)].compute(block);
+      }
+      const Scalar gradient_norm = gradient.norm();
+      if (first_gradient < 0) first_gradient = gradient_norm;
+      if (!(gradient_norm > 0) || gradient_norm <= 1e-12 * first_gradient) return cost;
+      auto precondition = [&](const Vector& x, Vector& out) {
+        out.resize(m);
+        for (Index b = 0; b < k; ++b)
+          segment(out, b) = preconditioner[static_cast<std::size_t>(b)].solve(csegment(x, b));
+      };
+      auto apply_hessian = [&](const Vector& x, Vector& out) {
+        Vector ax;
+        apply_design(x, ax);
+        apply_transpose(ax, out);
+        for (Index b = 0; b < k; ++b) {
+          const Vector zb = csegment(z, b);
+          const Scalar norm = norms[static_cast<std::size_t>(b)];
+          const Vector xb = csegment(x, b);
+          segment(out, b) += (beta_ / norm) * (xb - zb * (zb.dot(xb) / (norm * norm)));
+        }
+      };
+      // Preconditioned CG on H p = -gradient.
+      const Scalar forcing = std::min(0.1, std::sqrt(gradient_norm / first_gradient));
+      Vector step = Vector::Zero(m), residual = -gradient, preconditioned, direction, hd;
+      precondition(residual, preconditioned);
+      direction = preconditioned;
+      Scalar rz = residual.dot(preconditioned);
+      int cg = 0;
+      for (; cg < 100; ++cg) {
+        apply_hessian(direction, hd);
+        const Scalar curvature = direction.dot(hd);
+        if (!(curvature > 0)) break;
+        const Scalar alpha = rz / curvature;
+        step += alpha * direction;
+        residual -= alpha * hd;
+        if (residual.norm() <= forcing * gradient_norm) break;
+        precondition(residual, preconditioned);
+        const Scalar rz_next = residual.dot(preconditioned);
+        direction = preconditioned + (rz_next / rz) * direction;
+        rz = rz_next;
+      }
+      if (!step.allFinite() || step.squaredNorm() == 0) return cost;
+      Vector moved;
+      apply_design(step, moved);
+      const Scalar current = 0.5 * r.squaredNorm() + beta_ * penalty;
+      auto objective_at = [&](const Vector& candidate_z, const Vector& candidate_r) {
+        Scalar candidate_penalty = 0;
+        for (Index b = 0; b < k; ++b) candidate_penalty += csegment(candidate_z, b).norm();
+        return 0.5 * candidate_r.squaredNorm() + beta_ * candidate_penalty;
+      };
+      // A block the full step reverses (z_j^T (z_j + p_j) <= 0) is heading for 0, where the
+      // smooth model of its norm breaks down: when the full step does not lower the objective,
+      // the same step with those blocks set to 0 is tried before backtracking.
+      if (!(objective_at(z + step, r - moved) < current)) {
+        Vector zeroed = z + step;
+        bool any = false;
+        for (Index b = 0; b < k; ++b)
+          if (csegment(z, b).dot(csegment(zeroed, b)) <= 0) {
+            segment(zeroed, b).setZero();
+            any = true;
+          }
+        if (any) {
+          Vector change;
+          apply_design(Vector(zeroed - z), change);
+          if (objective_at(zeroed, r - change) < current) {
+            step = zeroed - z;
+            moved = change;
+          }
+        }
+      }
+      Scalar t = 1;
+      bool decreased = false;
+      for (int search = 0; search < 30; ++search, t *= 0.5) {
+        Scalar candidate_penalty = 0;
+        for (Index b = 0; b < k; ++b) candidate_penalty += (csegment(z, b) + t * csegment(step, b)).norm();
+        const Scalar candidate = 0.5 * (r - t * moved).squaredNorm() + beta_ * candidate_penalty;
+        if (candidate < current) {
+          decreased = true;
+          break;
+        }
+      }
+      if (!decreased) return cost;
+      BlockMatrix u = u_;
+      for (Index b = 0; b < k; ++b)
+        u.col(support[static_cast<std::size_t>(b)]) =
+            bases[static_cast<std::size_t>(b)] * (csegment(z, b) + t * csegment(step, b));
+      Vector candidate_r = r - t * moved;
+      if (!try_iterate(u, candidate_r)) return cost;
+      accepted = true;
+      r = r_;
+      for (Index b = 0; b < k; ++b)
+        segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
+      // Zeroed blocks leave the support (restart); a short step means the support or the
+      // iterate is not yet in Newton's quadratic region: the block sweeps go first.
+      for (Index b = 0; b < k; ++b)
+        if (u_.col(support[static_cast<std::size_t>(b)]).squaredNorm() == 0) pruned = true;
+      // Converged to round-off: the gradient fell by 1e-10 (Newton's last step from 1e-5 of
+      // the first gradient to there is already quadratic).
+      if (pruned || t < 0.0625 || gradient_norm <= 1e-10 * first_gradient) break;
+    }
+    return cost;
   }
 
   // Replaces the iterate by (u, r) if its objective is lower. ReLU: a block the extrapolation

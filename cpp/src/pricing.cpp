@@ -291,8 +291,223 @@ class Search {
   Index max_scans_;
 };
 
+// Batched Riemannian gradient ascent of f_s(u) = s lambda^T (X u)_+ (pricing.hpp). Records, per
+// cell outside the current set, the best gate seen whose value exceeds the threshold.
+class Ascent {
+ public:
+  using ColMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+  struct Cell {
+    Scalar value = 0;   // f_s(gate) (ReLU) or ||X^T D lambda|| (gated)
+    int sign = 1;
+    Vector gate;        // strictly interior, unit
+  };
+
+  Ascent(const MatrixCRef& X, const VectorCRef& dual, const PatternSet& current,
+         const PricingSettings& settings, Scalar threshold)
+      : X_(X), dual_(dual), settings_(settings), threshold_(threshold),
+        row_norms_(X.rowwise().norm()), words_(current.words_per_pattern()) {
+    current_keys_.reserve(static_cast<std::size_t>(current.size()));
+    for (Index i = 0; i < current.size(); ++i)
+      current_keys_.emplace(current.pattern(i), current.pattern(i) + words_);
+  }
+
+  // Runs the ascent from the columns of `starts` (g, S) for sign s.
+  void run(ColMatrix U, int s, InterruptCheck* interrupt) {
+    const Index S = U.cols();
+    for (Index j = 0; j < S; ++j) {
+      const Scalar norm = U.col(j).norm();
+      if (norm > 0) U.col(j) /= norm;
+    }
+    const Vector sd = Scalar(s) * dual_;
+    const Index steps = std::max<Index>(settings_.max_steps, 1);
+    const Scalar pi = std::acos(Scalar{-1});
+    ColMatrix Z, W, C;
+    for (Index t = 0; t <= steps; ++t) {
+      if (interrupt) interrupt->poll();
+      Z.noalias() = X_ * U;  // (n, S)
+      W = (Z.array() > 0).cast<Scalar>().colwise() * sd.array();
+      C.noalias() = X_.transpose() * W;  // column j: X^T D(u_j) s lambda
+      for (Index j = 0; j < S; ++j) {
+        const Scalar f = C.col(j).dot(U.col(j));  // s lambda^T (X u_j)_+
+        const Scalar value = settings_.relu ? f : C.col(j).norm();
+        record(Z.col(j), U.col(j), value, s);
+      }
+      if (t == steps) break;
+      const Scalar angle = settings_.step * Scalar{0.5} * (1 + std::cos(pi * Scalar(t) / Scalar(steps)));
+      for (Index j = 0; j < S; ++j) {
+        const Scalar c_norm = C.col(j).norm();
+        if (!(c_norm > 0)) continue;
+        Vector grad = C.col(j) - C.col(j).dot(U.col(j)) * U.col(j);
+        U.col(j) += (angle / c_norm) * grad;
+        U.col(j) /= U.col(j).norm();
+      }
+    }
+  }
+
+  Scalar max_value() const { return max_outside_; }
+  const std::unordered_map<Key, Cell, KeyHash>& cells() const { return cells_; }
+  Index n_evaluated() const { return n_evaluated_; }
+
+ private:
+  void record(const Eigen::Ref<const Vector>& z, const Eigen::Ref<const Vector>& u, Scalar value,
+              int s) {
+    ++n_evaluated_;
+    Key key(static_cast<std::size_t>(words_), Word{0});
+    bool interior = true;
+    for (Index k = 0; k < z.size(); ++k) {
+      if (row_norms_[k] > 0 && !(std::abs(z[k]) > kInteriorTol * row_norms_[k])) interior = false;
+      if (z[k] >= 0) key[static_cast<std::size_t>(k / kWordBits)] |= Word{1} << (k % kWordBits);
+    }
+    if (!interior || current_keys_.count(key)) return;
+    max_outside_ = std::max(max_outside_, value);
+    if (!(value > threshold_)) return;
+    auto [it, inserted] = cells_.try_emplace(std::move(key));
+    if (inserted || value > it->second.value) {
+      it->second.value = value;
+      it->second.sign = s;
+      it->second.gate = u;
+    }
+  }
+
+  const MatrixCRef& X_;
+  const VectorCRef& dual_;
+  const PricingSettings& settings_;
+  Scalar threshold_;
+  Vector row_norms_;
+  Index words_;
+  std::unordered_set<Key, KeyHash> current_keys_;
+  std::unordered_map<Key, Cell, KeyHash> cells_;
+  Scalar max_outside_ = 0;
+  Index n_evaluated_ = 0;
+};
+
 std::string shape(Index rows, Index cols) {
   return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
+}
+
+// The climb over cells (pricing.hpp) from the starts `order` of `pool`.
+void price_by_climb(const MatrixCRef& X, const VectorCRef& dual, const PatternSet& current,
+                    const PricingSettings& settings, Scalar threshold,
+                    const std::vector<Vector>& pool, const std::vector<std::size_t>& order,
+                    PricingResult& result, InterruptCheck* interrupt) {
+  const Index g = X.cols();
+  Search search(X, dual, current, settings);
+  for (const std::size_t j : order) {
+    if (interrupt) interrupt->poll();
+    search.climb(pool[j], 1, interrupt);
+    search.climb(pool[j], -1, interrupt);
+    ++result.n_starts;
+  }
+
+  std::vector<std::pair<Scalar, Index>> found;
+  for (Index i = 0; i < search.n_candidates(); ++i) {
+    if (search.in_current(i)) continue;
+    if (interrupt) interrupt->poll();
+    const Scalar v = search.value(i);
+    result.max_value = std::max(result.max_value, v);
+    if (v > threshold) found.emplace_back(v, i);
+  }
+  result.n_evaluated = search.n_candidates();
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (settings.max_new >= 0 && static_cast<std::size_t>(settings.max_new) < found.size())
+    found.resize(static_cast<std::size_t>(settings.max_new));
+
+  const Index k = static_cast<Index>(found.size());
+  result.patterns.reserve(k);
+  result.values.resize(k);
+  result.witnesses.resize(k, g);
+  for (Index j = 0; j < k; ++j) {
+    const Index i = found[static_cast<std::size_t>(j)].second;
+    result.patterns.push_back(search.seen().pattern(i), search.seen().gate(i));
+    result.values[j] = found[static_cast<std::size_t>(j)].first;
+    result.witnesses.row(j) = search.witness(i).transpose();
+  }
+}
+
+// The batched ascent (pricing.hpp) from the starts `order` of `pool`; the returned patterns'
+// values are refined by cone projection (ReLU).
+void price_by_ascent(const MatrixCRef& X, const VectorCRef& dual, const PatternSet& current,
+                     const PricingSettings& settings, Scalar threshold,
+                     const std::vector<Vector>& pool, const std::vector<std::size_t>& order,
+                     PricingResult& result, InterruptCheck* interrupt) {
+  const Index g = X.cols();
+  const Index n = X.rows();
+  Ascent ascent(X, dual, current, settings, threshold);
+  constexpr std::size_t kBatch = 256;  // columns per GEMM: bounds the (n, batch) work arrays
+  for (std::size_t first = 0; first < order.size(); first += kBatch) {
+    const std::size_t count = std::min(kBatch, order.size() - first);
+    Ascent::ColMatrix U(g, static_cast<Index>(count));
+    for (std::size_t j = 0; j < count; ++j) U.col(static_cast<Index>(j)) = pool[order[first + j]];
+    ascent.run(U, 1, interrupt);
+    ascent.run(U, -1, interrupt);
+    result.n_starts += static_cast<Index>(count);
+  }
+  result.n_evaluated = ascent.n_evaluated();
+  result.max_value = ascent.max_value();
+
+  // Candidates by witnessed value; the exact values (projections) are taken for the best ones.
+  std::vector<std::pair<Scalar, const Key*>> ranked;
+  for (const auto& [key, cell] : ascent.cells()) ranked.emplace_back(cell.value, &key);
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && *a.second < *b.second);
+  });
+  // The best max_new by witnessed value (one per witness) are returned, with their exact values
+  // (projections).
+  constexpr std::size_t kMaxCandidates = 1 << 16;  // bounds the work on pathological inputs
+  if (ranked.size() > kMaxCandidates) ranked.resize(kMaxCandidates);
+  PatternSet found(n, g);
+  found.reserve(static_cast<Index>(ranked.size()));
+  for (const auto& [value, key] : ranked) found.push_back(key->data(), ascent.cells().at(*key).gate.data());
+  const Vector inverse_norms = inverse_row_norms(X);
+  const Index max_scans = 100 * g + 100;
+  struct Out { Scalar value; Index index; Vector witness; };
+  // Neighbouring cells whose maximiser is the same point of a shared wall (the same witness,
+  // hence the same value) add nothing once one of them is in: one is kept.
+  std::vector<Out> out;
+  for (Index i = 0; i < found.size(); ++i) {
+    if (interrupt) interrupt->poll();
+    Vector masked(n);
+    for (Index k = 0; k < n; ++k) masked[k] = found.active(k, i) ? dual[k] : Scalar{0};
+    const Vector c = X.transpose() * masked;
+    Out best;
+    if (!settings.relu) {
+      const Scalar norm = c.norm();
+      best = {norm, i, Vector(c / norm)};
+    } else {
+      const Ascent::Cell& cell = ascent.cells().at(*ranked[static_cast<std::size_t>(i)].second);
+      best = {cell.value, i, cell.gate};
+      const PatternCone cone{X, found, i, inverse_norms};
+      for (const int s : {1, -1}) {
+        const Vector sc = Scalar(s) * c;
+        const ConeProjection proj =
+            project_onto_cone(cone, sc, {}, -std::numeric_limits<Scalar>::infinity(), max_scans);
+        const Scalar norm = proj.u.norm();
+        if (!proj.converged || !(norm > kZeroProjection * sc.norm())) continue;
+        const Vector w = proj.u / norm;
+        const Scalar value = sc.dot(w);  // attained at w, a point of the closed cell
+        if (value > best.value) best = {value, i, w};
+      }
+    }
+    bool repeated = false;
+    for (const Out& kept : out)
+      if ((kept.witness - best.witness).norm() <= 1e-9) repeated = true;
+    if (!repeated) out.push_back(std::move(best));
+    if (settings.max_new >= 0 && static_cast<Index>(out.size()) >= settings.max_new) break;
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Out& a, const Out& b) { return a.value > b.value; });
+  const Index k = static_cast<Index>(out.size());
+  result.patterns.reserve(k);
+  result.values.resize(k);
+  result.witnesses.resize(k, g);
+  for (Index j = 0; j < k; ++j) {
+    const Out& o = out[static_cast<std::size_t>(j)];
+    result.patterns.push_back(found.pattern(o.index), found.gate(o.index));
+    result.values[j] = o.value;
+    result.witnesses.row(j) = o.witness.transpose();
+    result.max_value = std::max(result.max_value, o.value);
+  }
 }
 
 }  // namespace
@@ -318,10 +533,12 @@ PricingResult price_patterns(const MatrixCRef& X, const VectorCRef& dual, Scalar
   if (settings.n_random < 0 || settings.max_steps < 0 || !(settings.tol >= 0))
     throw std::invalid_argument(
         "price_patterns: n_random, max_steps and tol must be non-negative");
+  if (!(settings.step > 0) || !std::isfinite(settings.step))
+    throw std::invalid_argument("price_patterns: step must be positive and finite, got " +
+                                std::to_string(settings.step));
 
   PricingResult result(n, g);
   if (n == 0 || g == 0) return result;
-  Search search(X, dual, current, settings);
 
   // The start pool: the current gates (finite ones), the data rows, random directions.
   std::vector<Vector> pool;
@@ -349,38 +566,11 @@ PricingResult price_patterns(const MatrixCRef& X, const VectorCRef& dual, Scalar
     order.resize(static_cast<std::size_t>(settings.n_starts));
   }
 
-  for (const std::size_t j : order) {
-    if (interrupt) interrupt->poll();
-    search.climb(pool[j], 1, interrupt);
-    search.climb(pool[j], -1, interrupt);
-    ++result.n_starts;
-  }
-
   const Scalar threshold = beta * (1 + settings.tol);
-  std::vector<std::pair<Scalar, Index>> found;
-  for (Index i = 0; i < search.n_candidates(); ++i) {
-    if (search.in_current(i)) continue;
-    if (interrupt) interrupt->poll();
-    const Scalar v = search.value(i);
-    result.max_value = std::max(result.max_value, v);
-    if (v > threshold) found.emplace_back(v, i);
-  }
-  result.n_evaluated = search.n_candidates();
-  std::stable_sort(found.begin(), found.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  if (settings.max_new >= 0 && static_cast<std::size_t>(settings.max_new) < found.size())
-    found.resize(static_cast<std::size_t>(settings.max_new));
-
-  const Index k = static_cast<Index>(found.size());
-  result.patterns.reserve(k);
-  result.values.resize(k);
-  result.witnesses.resize(k, g);
-  for (Index j = 0; j < k; ++j) {
-    const Index i = found[static_cast<std::size_t>(j)].second;
-    result.patterns.push_back(search.seen().pattern(i), search.seen().gate(i));
-    result.values[j] = found[static_cast<std::size_t>(j)].first;
-    result.witnesses.row(j) = search.witness(i).transpose();
-  }
+  if (settings.method == PricingMethod::ascent)
+    price_by_ascent(X, dual, current, settings, threshold, pool, order, result, interrupt);
+  else
+    price_by_climb(X, dual, current, settings, threshold, pool, order, result, interrupt);
   return result;
 }
 

@@ -26,6 +26,7 @@ from .duality import (
     spline_1d,
     whitened_relu,
 )
+from . import interop
 from .batch import fit_relu_batch, problems_over_betas, problems_over_folds, problems_over_targets
 from .column_generation import ColumnGeneration
 from .exceptions import ConvergenceWarning
@@ -39,6 +40,7 @@ __all__ = [
     "Certificate",
     "ColumnGeneration",
     "ConvergenceWarning",
+    "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "ConvexReLURegressorCV",
     "DeepLinearSolution",
@@ -84,4 +86,8 @@ def __getattr__(name):
         from .cross_validation import ConvexReLURegressorCV
 
         return ConvexReLURegressorCV
+    if name == "ConvexReLUClassifier":
+        from .classifier import ConvexReLUClassifier
+
+        return ConvexReLUClassifier
     raise AttributeError(f"module 'dualnet' has no attribute {name!r}")

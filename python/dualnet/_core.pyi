@@ -66,6 +66,62 @@ def solve_convex(
     verbose: bool = False,
     n_threads: int = 0,
 ) -> ConvexSolution: ...
+class LossSolution:
+    @property
+    def v(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def w(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def primal_objective(self) -> float: ...
+    @property
+    def dual_objective(self) -> float: ...
+    @property
+    def duality_gap(self) -> float: ...
+    @property
+    def relative_gap(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def n_inner_iter(self) -> int: ...
+    @property
+    def dual(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def max_cone_violation(self) -> float: ...
+    @property
+    def n_active(self) -> int: ...
+    @property
+    def smoothing(self) -> float: ...
+
+def solve_binary_loss(
+    X: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    beta: float,
+    *,
+    loss: str,
+    relu: bool,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+    max_inner_iter: int = 10000,
+    v0: npt.NDArray[np.float64] | None = None,
+    w0: npt.NDArray[np.float64] | None = None,
+    verbose: bool = False,
+) -> LossSolution: ...
+def solve_cross_entropy_gated(
+    X: npt.NDArray[np.float64],
+    Y: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    beta: float,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 100000,
+    v0: npt.NDArray[np.float64] | None = None,
+    verbose: bool = False,
+) -> LossSolution: ...
 def beta_max(
     X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], patterns: PatternSet, *, relu: bool
 ) -> float: ...
@@ -95,5 +151,7 @@ def price_patterns(
     tol: float = 1e-6,
     max_new: int = -1,
     seed: int = 0,
+    method: str = "ascent",
+    step: float = 0.5,
 ) -> tuple[PatternSet, npt.NDArray[np.float64], npt.NDArray[np.float64], float, int, int]: ...
 def append_patterns(first: PatternSet, second: PatternSet) -> PatternSet: ...

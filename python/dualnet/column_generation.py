@@ -1,17 +1,25 @@
 """Column generation for :func:`dualnet.fit_relu`: grow the pattern set from the dual.
 
 Solve over the current patterns, price (:mod:`dualnet.pricing`) the dual point against patterns
-outside the set, add the violating ones, warm-start from the previous blocks (padded with zeros,
-so every solve starts from a point at least as good as the last solution) and repeat until the
-search finds no violation or the round budget is spent. Seeding the set with the activation
-patterns of a trained network (``init``) makes the convex solution at least as good as that
-network, up to the solver's certified relative gap: the network itself is a feasible point of
-the convex program over its own patterns.
+outside the set, add the most violating ones, warm-start from the previous blocks (padded with
+zeros, so every solve starts from a point at least as good as the last solution) and repeat.
+Rounds are solved to a loose relative gap (``ROUND_TOL``): pricing needs a good dual point, not a
+certified one; the last solve is taken to the caller's ``tol``. Patterns whose blocks stayed zero
+for ``DROP_AFTER`` solves leave the set (dropping a zero block keeps the current solution
+feasible, so the optimum never rises), which keeps every solve small. The loop stops when the
+search finds no violation, when the gap to the full program estimated from the largest violation
+found is below ``GAP_TOL`` (relative), when the objective improved by less than ``STALL_TOL``
+(relative) over ``STALL_ROUNDS`` rounds, or on the time or round budget.
+
+Seeding the set with the activation patterns of a trained network (``init``) makes the convex
+solution at least as good as that network, up to the solver's certified relative gap: the network
+itself is a feasible point of the convex program over its own patterns.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,36 +33,55 @@ from ._validation import (
     check_positive_integer,
     check_random_state,
 )
+from ._local_search import train_network
 from .patterns import Patterns, activation_patterns
 
 __all__ = ["ColumnGeneration", "fit_relu_priced", "fit_with_pricing"]
 
 #: Rounds of solve / price / add before the loop stops with a relative certificate.
-DEFAULT_MAX_ROUNDS = 30
+DEFAULT_MAX_ROUNDS = 200
+#: Seconds the loop may spend before its last (tight) solve; ``fit_relu(max_time=...)``.
+DEFAULT_MAX_TIME = 60.0
 #: Largest number of priced patterns added per round (the most violated first).
-DEFAULT_MAX_ADD = 100
-# Random start directions of a normal pricing pass, and of the wider pass run once the normal one
-# finds nothing (before the loop stops).
-# A normal pass searches at most _N_STARTS starts drawn from the pool; the wide pass all of them.
-_N_RANDOM = 64
-_N_RANDOM_WIDE = 1024
+DEFAULT_MAX_ADD = 50
+#: Gates drawn for the seed set of ``patterns="auto"`` when the exact set is not enumerated.
+DEFAULT_SEED_GATES = 100
+#: Relative gap of the solves inside the loop (the last solve uses the caller's tol).
+ROUND_TOL = 1e-3
+#: A pattern whose blocks are zero after this many consecutive solves leaves the set.
+DROP_AFTER = 2
+#: Stop when the objective fell by less than STALL_TOL (relative) over STALL_ROUNDS rounds.
+STALL_TOL = 1e-4
+STALL_ROUNDS = 3
+#: Stop when the estimated global relative gap is below GAP_TOL (see ``_estimated_gap``).
+GAP_TOL = 1e-3
+#: Hidden neurons of the network trained to seed ``patterns="auto"`` (0: none).
+SEED_WIDTH = 64
+#: A pattern is added when its dual constraint value exceeds beta * (1 + PRICE_TOL).
+PRICE_TOL = 1e-4
+# Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
+# directions; the wider pass (run once before stopping on "no violation") searches _N_WIDE.
 _N_STARTS = 256
+_N_RANDOM = 256
+_N_WIDE = 2048
 
 
 @dataclass(frozen=True)
 class ColumnGeneration:
-    """What the pricing loop of ``fit_relu(..., patterns="auto")`` or ``init=...`` did.
+    """What the pricing loop of ``fit_relu`` did (``patterns="auto"`` or ``init=...``).
 
     Attributes
     ----------
     n_rounds : int
         Solves performed.
     n_added : int
-        Patterns added by pricing (the final set is the seed set plus these).
+        Patterns added by pricing.
+    n_dropped : int
+        Patterns removed after their blocks stayed zero for ``DROP_AFTER`` solves.
     n_starts : int
         Pricing starts searched over all rounds.
     n_evaluated : int
-        Cells evaluated by pricing over all rounds.
+        Gates (cells) evaluated by pricing over all rounds.
     max_value : float
         Largest dual constraint value the last pricing pass found outside the final set.
     max_violation : float
@@ -62,8 +89,14 @@ class ColumnGeneration:
     certificate : {"global", "relative"}
         ``"global"`` when the final set is the complete pattern set (the duality gap then
         certifies the network problem itself); ``"relative"`` otherwise: the gap holds for the
-        final set, and the search found no violation (``max_violation == 0``) or stopped on the
-        round budget. Local search cannot prove that no violated pattern exists.
+        final set. Local search cannot prove that no violated pattern exists.
+    stop : str
+        Why the loop ended: ``"exact"`` (complete set, no pricing), ``"no_violation"`` (the
+        search found none), ``"gap"`` (the estimated gap to the full program, from the largest
+        violation found, is below ``GAP_TOL``), ``"stalled"`` (relative progress below
+        ``STALL_TOL``), ``"max_time"`` or ``"max_rounds"``.
+    seconds : float
+        Wall time of the loop.
     """
 
     n_rounds: int
@@ -73,6 +106,9 @@ class ColumnGeneration:
     max_value: float
     max_violation: float
     certificate: str
+    n_dropped: int = 0
+    stop: str = "no_violation"
+    seconds: float = 0.0
 
 
 def network_patterns(Xa, first_layer, bias) -> Patterns:
@@ -111,6 +147,12 @@ def _union(first: Patterns, second: Patterns) -> Patterns:
     return Patterns(pattern_set, exact=False, bias=first.bias, method="priced")
 
 
+def _subset(patterns: Patterns, keep) -> Patterns:
+    subset = Patterns.from_masks(patterns.masks[:, keep], patterns.gates[:, keep],
+                                 bias=patterns.bias)
+    return Patterns(subset.pattern_set, exact=False, bias=patterns.bias, method="priced")
+
+
 def _pad(blocks, total):
     blocks = np.asarray(blocks)
     out = np.zeros((blocks.shape[0], total))
@@ -118,59 +160,139 @@ def _pad(blocks, total):
     return out
 
 
-def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, random_state, v0=None, w0=None,
-                     max_rounds=DEFAULT_MAX_ROUNDS, max_add=DEFAULT_MAX_ADD):
+def _price(Xa, dual, beta, patterns, model, rng, n_starts, max_add):
+    return _core.price_patterns(
+        Xa, np.ascontiguousarray(dual), beta, patterns.pattern_set, relu=(model == "relu"),
+        n_starts=n_starts, n_random=max(_N_RANDOM, n_starts), max_new=max_add, tol=PRICE_TOL,
+        seed=int(rng.integers(0, 2**63)), method="ascent" if model == "relu" else "climb",
+    )
+
+
+def _estimated_gap(y, dual, beta, max_value, primal):
+    """Relative gap to the full program's optimum if ``max_value`` were the largest dual
+    constraint value over every pattern: the dual point t * dual with t in [0, beta / max_value]
+    is then feasible for the full program (theory notes, section 2), and the best such t gives a
+    lower bound. Pricing is a local search, so this is an estimate, not a certificate."""
+    dd, dy = float(dual @ dual), float(dual @ y)
+    if dd == 0.0 or primal <= 0.0:
+        return 0.0
+    t = max(dy / dd, 0.0)
+    if max_value > beta:
+        t = min(t, beta / max_value)
+    return (primal - (t * dy - 0.5 * t * t * dd)) / primal
+
+
+def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state, v0=None,
+                     w0=None, max_rounds=DEFAULT_MAX_ROUNDS, max_add=DEFAULT_MAX_ADD,
+                     max_time=DEFAULT_MAX_TIME, verbose=False):
     """The pricing loop on validated, augmented data.
 
-    ``seed`` is the starting Patterns, ``solve(patterns, v0, w0)`` one solve returning a ReLUFit;
-    (v0, w0) optionally warm-start the first solve. Returns the last fit with its
-    :class:`ColumnGeneration` report attached as ``fit.pricing``.
+    ``seed`` is the starting Patterns; ``solve(patterns, v0, w0, tol, final)`` one solve returning
+    a ReLUFit (``final``: the caller's tolerance, warn if not reached); (v0, w0) optionally
+    warm-start the first solve. Returns the last fit with its :class:`ColumnGeneration` report
+    attached as ``fit.pricing``.
     """
+    started = time.perf_counter()
     rng = check_random_state(random_state)
     patterns = seed
-    n_added = n_starts = n_evaluated = 0
+    if patterns.exact:
+        fit = solve(patterns, v0, w0, tol, True)
+        return dataclasses.replace(fit, pricing=ColumnGeneration(
+            1, 0, 0, 0, 0.0, 0.0, "global", stop="exact",
+            seconds=time.perf_counter() - started))
+    round_tol = max(tol, ROUND_TOL)
+    idle = np.zeros(len(patterns), dtype=int)  # consecutive solves with zero blocks
+    n_added = n_dropped = n_starts = n_evaluated = round_ = 0
     max_value = 0.0
-    fit = None
-    for round_ in range(1, max_rounds + 1):
-        fit = solve(patterns, v0, w0)
-        if patterns.exact:
-            return dataclasses.replace(fit, pricing=ColumnGeneration(
-                round_, n_added, n_starts, n_evaluated, 0.0, 0.0, "global"))
-        found = None
-        for n_random, n_starts_pass in ((_N_RANDOM, _N_STARTS), (_N_RANDOM_WIDE, -1)):
-            found, _, _, max_value, searched, evaluated = _core.price_patterns(
-                Xa, np.ascontiguousarray(fit.dual), beta, patterns.pattern_set,
-                relu=(model == "relu"), n_starts=n_starts_pass, n_random=n_random, max_new=max_add,
-                seed=int(rng.integers(0, 2**63)),
-            )
-            n_starts += int(searched)
-            n_evaluated += int(evaluated)
-            if len(found):
-                break
-        if not len(found) or round_ == max_rounds:
+    history = []
+    tight = round_tol <= tol  # this round's solve uses the caller's tol
+    stop = None  # set once the loop ends: one closing solve at tol follows unless tight
+    while True:
+        round_ += 1
+        final = tight or stop is not None
+        fit = solve(patterns, v0, w0, tol if final else round_tol, final)
+        if stop is not None:
             break
+        history.append(fit.primal_objective)
+        active = np.any(np.asarray(fit.v) != 0, axis=0) | np.any(np.asarray(fit.w) != 0, axis=0)
+        idle = np.where(active, 0, idle + 1)
+        reason = None
+        if time.perf_counter() - started > max_time:
+            reason = "max_time"
+        elif (len(history) > STALL_ROUNDS
+              and history[-1 - STALL_ROUNDS] - history[-1] <= STALL_TOL * history[-1]):
+            reason = "stalled"
+        elif round_ >= max_rounds:
+            reason = "max_rounds"
+        found = ()
+        if reason is None:
+            # A tight dual point that the normal pass finds feasible gets a wide pass too.
+            for width in ([_N_STARTS, _N_WIDE] if final else [_N_STARTS]):
+                found, _, _, max_value, searched, evaluated = _price(
+                    Xa, fit.dual, beta, patterns, model, rng, width, max_add)
+                n_starts += int(searched)
+                n_evaluated += int(evaluated)
+                if len(found):
+                    break
+        if verbose:
+            print(f"pricing round {round_}: {len(patterns)} patterns, {int(active.sum())} "
+                  f"active, objective {fit.primal_objective:.8g}, largest value / beta "
+                  f"{max_value / beta:.6g}, {len(found)} added, "
+                  f"{time.perf_counter() - started:.2f} s")
+        if (reason is None and len(found)
+                and _estimated_gap(y, np.asarray(fit.dual), beta, max_value,
+                                   fit.primal_objective) <= GAP_TOL):
+            reason = "gap"
+        if reason is None and not len(found):
+            reason = "no_violation"
+            if not final:  # solve to the caller's tol and price that dual point once more
+                tight = True
+                continue
+        if reason is not None:
+            stop = reason
+            if final:
+                break
+            continue  # the closing solve
+        tight = round_tol <= tol
+        keep = idle < DROP_AFTER
+        n_dropped += int(np.count_nonzero(~keep))
         n_added += len(found)
+        v_keep, w_keep = np.asarray(fit.v)[:, keep], np.asarray(fit.w)[:, keep]
+        if not np.all(keep):
+            patterns = _subset(patterns, keep)
         total = len(patterns) + len(found)
-        v0, w0 = _pad(fit.v, total), _pad(fit.w, total)
+        v0, w0 = _pad(v_keep, total), _pad(w_keep, total)
         patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
+        idle = np.concatenate([idle[keep], np.zeros(len(found), dtype=int)])
     report = ColumnGeneration(
         n_rounds=round_, n_added=n_added, n_starts=n_starts, n_evaluated=n_evaluated,
         max_value=float(max_value), max_violation=max(0.0, float(max_value) / beta - 1.0),
-        certificate="relative",
+        certificate="relative", n_dropped=n_dropped, stop=stop,
+        seconds=time.perf_counter() - started,
     )
     return dataclasses.replace(fit, pricing=report)
 
 
-def seed_patterns(X, Xa, patterns, init, bias, random_state):
+def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state):
     """The starting set and warm start of ``fit_relu(patterns="auto" or ..., init=...)``.
 
+    ``"auto"``: the exact set when Cover's bound on its size is at most
+    ``dualnet.patterns.DEFAULT_MAX_PATTERNS`` (``activation_patterns(method="auto")``'s rule),
+    else the patterns of ``DEFAULT_SEED_GATES`` random gates and, without ``init``, those of a
+    network trained briefly by Adam (:mod:`dualnet._local_search`), which also warm-starts the
+    first solve.
     Returns (seed Patterns, v0, w0); v0, w0 are None unless ``init`` carries a second layer.
     """
     first = second = None
     if init is not None:
         first, second = _as_network(init, Xa.shape[1], bias)
-    if isinstance(patterns, str):  # "auto": exact when affordable, else sampled and priced
-        base = activation_patterns(X, bias=bias, method="auto", random_state=random_state)
+    if isinstance(patterns, str):  # "auto": exact when affordable, else seeded and priced
+        rng = check_random_state(random_state)
+        base = activation_patterns(X, bias=bias, method="auto", n_gates=DEFAULT_SEED_GATES,
+                                   random_state=rng)
+        if not base.exact and init is None:
+            if SEED_WIDTH > 0:
+                first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH)
     else:
         base = patterns  # a Patterns or None
     if first is None:
@@ -184,42 +306,36 @@ def seed_patterns(X, Xa, patterns, init, bias, random_state):
 
 
 def _as_network(init, g, bias):
-    """(first_layer (g, m), second_layer (m,) or None) from an array, a pair or a fitted
-    scikit-learn MLPRegressor."""
+    """(first_layer (g, m), second_layer (m,) or None) of ``init``: a first-layer array, or any
+    network :func:`dualnet.interop.network_weights` reads (pair, PyTorch module, scikit-learn
+    MLPRegressor, ReLUFit), with hidden biases as the last row when ``bias``."""
     second = None
-    if hasattr(init, "coefs_") and hasattr(init, "intercepts_"):
-        coefs, intercepts = init.coefs_, init.intercepts_
-        if len(coefs) != 2 or np.asarray(coefs[1]).shape[1] != 1:
-            raise ValueError("init: only a one-hidden-layer, single-output network can seed the fit")
-        if getattr(init, "activation", "relu") != "relu":
-            raise ValueError(f"init: the network's activation is {init.activation!r}, not 'relu'")
-        first = np.asarray(coefs[0], dtype=np.float64)
-        if bias:
-            first = np.vstack([first, np.asarray(intercepts[0], dtype=np.float64)[None, :]])
-        # The output bias and the loss scaling differ from this library's: only the patterns
-        # (the hidden layer) are taken.
-    elif isinstance(init, tuple) and len(init) == 2:
-        first = np.asarray(init[0], dtype=np.float64)
-        second = np.asarray(init[1], dtype=np.float64)
-        if second.ndim != 1 or first.ndim != 2 or second.shape[0] != first.shape[1]:
-            raise ValueError(
-                f"init: (first_layer, second_layer) must have shapes (g, m) and (m,), got "
-                f"{first.shape} and {second.shape}"
-            )
-    else:
+    if isinstance(init, (np.ndarray, list)):
         first = np.asarray(init, dtype=np.float64)
+    else:
+        from .interop import _network_weights
+
+        try:
+            first, second, _ = _network_weights(init, bool(bias), "init")
+        except ValueError as exc:
+            message = str(exc)
+            raise ValueError(message if message.startswith("init") else f"init: {message}") from None
+        if second.ndim != 1:
+            raise ValueError(
+                f"init: only a single-output network can seed the fit, got {second.shape[1]} outputs"
+            )
     if first.ndim != 2 or first.shape[0] != g or first.shape[1] == 0:
         raise ValueError(
             f"init: the first layer must have shape ({g}, m) with m >= 1 (d + 1 rows with "
             f"bias={bias}), got {first.shape}"
         )
-    if not np.all(np.isfinite(first)) or (second is not None and not np.all(np.isfinite(second))):
+    if not np.all(np.isfinite(first)):
         raise ValueError("init contains NaN or infinity")
     return np.ascontiguousarray(first), second
 
 
 def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-                    init, warning, beta_name):
+                    init, warning, beta_name, n_threads=None, max_time=None):
     """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop."""
     from .relu import _MODELS, _as_patterns, _augment, _solve
 
@@ -237,12 +353,18 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
     elif patterns is not None:
         patterns = _as_patterns(patterns, X, bias, random_state)
     Xa = _augment(X, bias)
-    seed, v0, w0 = seed_patterns(X, Xa, patterns, init, bias, random_state)
+    seed, v0, w0 = seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state)
 
-    def solve(current, v_start, w_start):
-        return _solve(Xa, y, current, beta, model=model, bias=bias, tol=tol, max_iter=max_iter,
-                      verbose=bool(verbose), v0=v_start, w0=w_start, warning=warning,
-                      stacklevel=7)
+    max_time = DEFAULT_MAX_TIME if max_time is None else check_positive(max_time, "max_time")
+    if n_threads is not None:
+        n_threads = check_positive_integer(n_threads, "n_threads")
 
-    return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve,
-                            random_state=random_state, v0=v0, w0=w0)
+    def solve(current, v_start, w_start, solve_tol, final):
+        # Only the closing solve warns: a loose round that stops on max_iter is just priced.
+        return _solve(Xa, y, current, beta, model=model, bias=bias, tol=solve_tol,
+                      max_iter=max_iter, verbose=False, v0=v_start, w0=w_start,
+                      warning=warning if final else None, stacklevel=7, n_threads=n_threads)
+
+    return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve, tol=tol,
+                            random_state=random_state, v0=v0, w0=w0, max_time=max_time,
+                            verbose=bool(verbose))

@@ -9,11 +9,13 @@ violates the dual constraint of the full program (theory notes, sections 2 and 7
 lowers the optimum; when no pattern does, lambda is feasible for the full program and the
 restricted solution is globally optimal. The ReLU value of a pattern is the largest
 |lambda^T (X u)_+| over unit u in its closed cell, so pricing maximises that piecewise-linear
-function on the sphere. The search is local (exact maximisation would enumerate the cells): hill
-climbing over cells from many starts, moving to the cell of the gradient direction (the
-fixed-point step of projected ascent) or across a wall of the cone touched by the cell's own
-maximiser (a single-row flip). Finding no violation is therefore evidence, not a proof, of
-global optimality; a found violation is always real (each comes with a witness direction).
+function on the sphere. The search is local (exact maximisation would enumerate the cells). The
+default (``method="ascent"``) is Riemannian gradient ascent of +-lambda^T (X u)_+ on the unit
+sphere from many starts at once, with a decaying step, recording every cell passed whose gate
+already attains a violation; ``method="climb"`` hill-climbs over cells, moving to the cell of the
+gradient direction or across a wall of the cone touched by the cell's own maximiser (a
+single-row flip). Finding no violation is therefore evidence, not a proof, of global
+optimality; a found violation is always real (each comes with a witness direction).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .relu import _augment, _frozen_array
 __all__ = ["PricingResult", "price_patterns"]
 
 _MODELS = ("relu", "gated")
+_METHODS = ("ascent", "climb")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -60,9 +63,10 @@ class PricingResult:
     beta : float
     model : {"relu", "gated"}
     n_starts : int
-        Starts searched (each climbed for both signs of the dual).
+        Starts searched (each for both signs of the dual).
     n_evaluated : int
-        Distinct patterns (cells) evaluated, inside the priced set or not.
+        Cells evaluated, inside the priced set or not: distinct cells for ``"climb"``, gates
+        visited (steps times starts times signs) for ``"ascent"``.
     """
 
     patterns: Patterns
@@ -92,7 +96,7 @@ class PricingResult:
 
 def price_patterns(
     X, dual, beta, patterns=None, *, model="relu", bias=False, n_starts=None, n_random=64,
-    max_steps=32, max_new=None, tol=1e-6, random_state=None,
+    max_steps=32, max_new=None, tol=1e-6, random_state=None, method=None, step=0.5,
 ) -> PricingResult:
     """Search activation patterns outside ``patterns`` whose dual constraint ``dual`` violates.
 
@@ -117,13 +121,23 @@ def price_patterns(
     n_random : int, default=64
         Random Gaussian start directions in the pool.
     max_steps : int, default=32
-        Moves per climb.
+        Ascent steps per start, or moves per climb.
     max_new : int or None
         Return at most this many patterns (the largest values); None returns all found.
     tol : float, default=1e-6
         A pattern is returned when its value exceeds ``beta * (1 + tol)``.
     random_state : None, int or numpy Generator
         Seeds the random starts: a fixed value gives identical results.
+    method : {None, "ascent", "climb"}, default=None
+        ``"ascent"`` (the default for ``model="relu"``): batched gradient ascent of
+        +-lambda^T (X u)_+ on the sphere, two matrix products per step for all starts; the
+        ``max_new`` patterns of largest attained value are returned with their exact values
+        (by projection). ``"climb"`` (the default for ``model="gated"``, whose value
+        ||X^T D lambda|| is not the function the ascent climbs): hill climbing over cells, one
+        value (for ReLU, one cone projection) per cell evaluated.
+    step : float, default=0.5
+        First step angle of the ascent in radians, decaying to 0 over ``max_steps`` (cosine
+        schedule); ignored by ``"climb"``.
 
     Returns
     -------
@@ -153,6 +167,10 @@ def price_patterns(
             raise ValueError(f"X has {n} rows but patterns has {pattern_set.n_rows}")
     else:
         raise TypeError(f"patterns must be a Patterns or None, got {type(patterns).__name__}")
+    if method is None:
+        method = "ascent" if model == "relu" else "climb"
+    check_choice(method, "method", _METHODS)
+    step = check_positive(step, "step")
     n_starts = -1 if n_starts is None else check_integer(n_starts, "n_starts", minimum=0)
     n_random = check_integer(n_random, "n_random", minimum=0)
     max_steps = check_integer(max_steps, "max_steps", minimum=0)
@@ -161,6 +179,7 @@ def price_patterns(
     found, values, witnesses, max_value, searched, evaluated = _core.price_patterns(
         Xa, dual, beta, pattern_set, relu=(model == "relu"), n_starts=n_starts,
         n_random=n_random, max_steps=max_steps, tol=tol, max_new=max_new, seed=seed,
+        method=method, step=step,
     )
     return PricingResult(
         patterns=Patterns(found, exact=False, bias=bias, method="priced"),

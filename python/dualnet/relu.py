@@ -55,9 +55,9 @@ class ReLUFit:
     """A two-layer ReLU network fitted by :func:`fit_relu`, with its optimality certificate.
 
     Objectives are those of the convex program solved (``model``), in the library's convention:
-    squared loss 1/2 ||yhat - y||^2 summed over samples, and penalty beta * sum of block norms,
-    which equals the weight decay beta/2 (||U||_F^2 + ||a||^2) of the returned network for
-    ``model="relu"``. With ``bias=True`` the data carry a ones column, so the hidden biases (last
+    the loss summed over samples (squared: 1/2 ||yhat - y||^2; see ``loss``), and penalty
+    beta * sum of block norms, which equals the weight decay beta/2 (||U||_F^2 + ||a||^2) of the
+    returned network for ``model="relu"``. With ``bias=True`` the data carry a ones column, so the hidden biases (last
     row of ``first_layer``) are regularized like the other weights.
 
     The certificate is global when ``patterns.exact`` is true; with a sampled pattern set the
@@ -69,8 +69,9 @@ class ReLUFit:
     primal_objective : float
         Convex objective at the returned blocks ``v``, ``w``.
     dual_objective : float
-        Dual objective y^T dual - 1/2 ||dual||^2 at the certified dual-feasible point ``dual``:
-        a lower bound on the optimum of the program.
+        Dual objective -L*(-dual) at the certified dual-feasible point ``dual`` (squared loss:
+        y^T dual - 1/2 ||dual||^2; docs/theory.md section 6 for the others): a lower bound on the
+        optimum of the program.
     duality_gap : float
         ``primal_objective - dual_objective``.
     relative_gap : float
@@ -79,14 +80,18 @@ class ReLUFit:
     n_iter : int
     status : str
         ``"converged"`` or ``"max_iter"``.
-    dual : ndarray of shape (n,)
-        Dual-feasible point (a rescaled residual).
+    dual : ndarray of shape (n,) or (n, K)
+        Dual-feasible point: -grad L at the fit, rescaled (a rescaled residual for the squared
+        loss); shape (n, K) for ``loss="cross_entropy"`` with K classes.
     first_layer : ndarray of shape (g, m)
-        Hidden weights, g = d (+ 1 with a bias, last row), m = number of nonzero blocks.
-    second_layer : ndarray of shape (m,)
-        Output weights.
-    v, w : ndarray of shape (g, P)
+        Hidden weights, g = d (+ 1 with a bias, last row), m = number of hidden neurons.
+    second_layer : ndarray of shape (m,) or (m, K)
+        Output weights; (m, K) for ``loss="cross_entropy"``, one column per class.
+    v, w : ndarray of shape (g, P) or (g, P, K)
         Blocks of the convex program, one column per pattern; ``w`` is zero for the gated model.
+        With K classes: ``v[:, i, :]`` is the block V_i of pattern i (gated, nuclear-norm
+        program) or ``v[:, :, k]``, ``w[:, :, k]`` the blocks of class k's one-vs-rest program
+        (ReLU).
     patterns : Patterns
         The activation patterns the program was posed over.
     model : {"relu", "gated"}
@@ -105,6 +110,9 @@ class ReLUFit:
         Set when the pattern set was grown by pricing (``patterns="auto"`` or ``init``): rounds,
         patterns added, the search budget spent, the largest violation left and whether the
         certificate is global or relative to the final set.
+    loss : {"squared", "logistic", "hinge", "cross_entropy"}
+        The loss of the program. ``"cross_entropy"`` with ``model="relu"`` is one-vs-rest: the
+        objectives, gap and dual are those of the K logistic programs, summed over classes.
     """
 
     primal_objective: float
@@ -127,6 +135,7 @@ class ReLUFit:
     gates: Optional[np.ndarray] = field(default=None)
     gated_weights: Optional[np.ndarray] = field(default=None)
     pricing: Optional[object] = field(default=None)
+    loss: str = "squared"
 
     @property
     def width(self) -> int:
@@ -148,7 +157,8 @@ class ReLUFit:
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,) or (n_samples, K)
+            (n_samples, K) for ``loss="cross_entropy"``: the logits of the K classes.
         """
         X = as_data_matrix(X, "X")
         if X.shape[1] != self.n_features_in:
@@ -156,6 +166,36 @@ class ReLUFit:
                 f"X has {X.shape[1]} columns but the network was fitted on {self.n_features_in}"
             )
         return relu_network_predict(_augment(X, self.bias), self.first_layer, self.second_layer)
+
+    def to_numpy(self):
+        """The network as plain numpy weights (writeable copies).
+
+        Returns
+        -------
+        dualnet.interop.NetworkWeights
+            ``(first_layer (g, m), second_layer (m,), bias)``; save it with
+            :func:`dualnet.interop.save_network`.
+        """
+        from .interop import NetworkWeights
+
+        return NetworkWeights(np.array(self.first_layer), np.array(self.second_layer), self.bias)
+
+    def to_torch(self, dtype=None):
+        """The network as a PyTorch ``nn.Sequential(Linear, ReLU, Linear)`` (needs torch).
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Default ``torch.float64``: the module's output equals :meth:`predict` to rounding.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            ``Linear(d, m, bias=self.bias), ReLU(), Linear(m, 1, bias=False)``.
+        """
+        from .interop import to_torch
+
+        return to_torch(self.first_layer, self.second_layer, bias=self.bias, dtype=dtype)
 
     def __repr__(self) -> str:
         return (
@@ -249,6 +289,33 @@ def _prepare(X, y, patterns, model, bias, random_state):
     return _augment(X, bool(bias)), y, patterns
 
 
+def _gated_cone_split(X, patterns, v):
+    """Cone decomposition of the gated weights v (g, P): blocks (v_cone, w_cone) in the cones."""
+    active = np.flatnonzero(np.any(v != 0, axis=0))
+    v_cone = np.zeros_like(v)
+    w_cone = np.zeros_like(v)
+    if active.size:
+        try:
+            v_cone[:, active], w_cone[:, active] = cone_decomposition(
+                X, patterns.masks[:, active], patterns.gates[:, active], v[:, active]
+            )
+        except ValueError as exc:
+            raise ValueError(
+                "patterns: model='gated' needs a strictly interior gate for every pattern "
+                f"whose block leaves its cone ({exc})"
+            ) from None
+    return v_cone, w_cone
+
+
+def _network_of_blocks(X, patterns, model, v, w):
+    """The network (first_layer, second_layer) of the blocks and the gated extras of ReLUFit."""
+    if model == "relu":
+        first, second = map_back(v, w)
+        return first, second, {}
+    first, second = map_back(*_gated_cone_split(X, patterns, v))
+    return first, second, {"gates": _frozen_array(patterns.gates), "gated_weights": v}
+
+
 def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None, w0=None,
            warning=ConvergenceWarning, stacklevel=3, n_threads=None):
     """One core solve on validated data, turned into a ReLUFit (warns if not converged)."""
@@ -261,26 +328,7 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
     )
     v = _frozen_array(solution.v)
     w = _frozen_array(solution.w)
-    extras = {}
-    if model == "relu":
-        first, second = map_back(v, w)
-    else:
-        active = np.flatnonzero(np.any(v != 0, axis=0))
-        gates = _frozen_array(patterns.gates)
-        v_cone = np.zeros_like(v)
-        w_cone = np.zeros_like(v)
-        if active.size:
-            try:
-                v_cone[:, active], w_cone[:, active] = cone_decomposition(
-                    X, patterns.masks[:, active], gates[:, active], v[:, active]
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    "patterns: model='gated' needs a strictly interior gate for every pattern "
-                    f"whose block leaves its cone ({exc})"
-                ) from None
-        first, second = map_back(v_cone, w_cone)
-        extras = {"gates": gates, "gated_weights": v}
+    first, second, extras = _network_of_blocks(X, patterns, model, v, w)
     fit = ReLUFit(
         primal_objective=float(solution.primal_objective),
         dual_objective=float(solution.dual_objective),
@@ -301,23 +349,41 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
         max_cone_violation=float(solution.max_cone_violation),
         **extras,
     )
-    if not fit.converged:
-        warnings.warn(
-            f"the {model} program at beta={beta:.6g} stopped after {fit.n_iter} iterations "
-            f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
-            "the result is returned; increase max_iter for a smaller gap",
-            warning,
-            stacklevel=stacklevel,
-        )
+    _warn_if_not_converged(fit, f"the {model} program", tol, warning, stacklevel)
     return fit
 
 
-_COMMON_PARAMETERS = """
+def _warn_if_not_converged(fit, program, tol, warning, stacklevel):
+    """Emit ``warning`` when the fit stopped before its certified gap reached tol (``stacklevel``
+    counts from the caller of this function)."""
+    if not fit.converged and warning is not None:
+        warnings.warn(
+            f"{program} at beta={fit.beta:.6g} stopped after {fit.n_iter} iterations "
+            f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
+            "the result is returned; increase max_iter for a smaller gap",
+            warning,
+            stacklevel=stacklevel + 1,
+        )
+
+
+_PATTERNS_PARAMETER = """
     patterns : None, Patterns or bool ndarray of shape (n_samples, n_patterns)
         The activation patterns D_i. None computes them with
         ``activation_patterns(X, bias=bias, method="auto", random_state=random_state)``; bool
         masks are wrapped with ``Patterns.from_masks`` (their gates are then unknown, which
-        ``model="gated"`` can only use if no cone decomposition needs them).
+        ``model="gated"`` can only use if no cone decomposition needs them)."""
+
+_FIT_PATTERNS_PARAMETER = """
+    patterns : None, "auto", Patterns or bool ndarray of shape (n_samples, n_patterns)
+        The activation patterns D_i. None (the default) and ``"auto"``: the exact set when
+        Cover's bound on the number of patterns of X is at most
+        ``dualnet.patterns.DEFAULT_MAX_PATTERNS`` (100000; global certificate), else a seed of
+        sampled patterns grown by column generation (see Notes). A Patterns or bool masks: that
+        set, solved once (bool masks are wrapped with ``Patterns.from_masks``; their gates are
+        then unknown, which ``model="gated"`` can only use if no cone decomposition needs
+        them)."""
+
+_COMMON_PARAMETERS = _PATTERNS_PARAMETER + """
     model : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact program with cone constraints; ``"gated"``: the gated-ReLU
         relaxation (a group lasso), whose optimum is at most the ReLU one.
@@ -326,15 +392,16 @@ _COMMON_PARAMETERS = """
         regularized like the other weights."""
 
 
-def _share_parameters(function):
+def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
     """Insert the parameters every public function shares into its docstring."""
     if function.__doc__:  # docstrings are stripped under python -OO
-        function.__doc__ = function.__doc__.replace("    {common}", _COMMON_PARAMETERS.strip("\n"))
+        common = _COMMON_PARAMETERS.replace(_PATTERNS_PARAMETER, patterns)
+        function.__doc__ = function.__doc__.replace("    {common}", common.strip("\n"))
 
 
 def fit_relu(
     X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
-    random_state=None, verbose=False, init=None, n_threads=None,
+    random_state=None, verbose=False, init=None, n_threads=None, max_time=None, loss="squared",
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
 
@@ -358,18 +425,28 @@ def fit_relu(
         Iteration limit of the solver (None: the solver's default). If it is reached the result
         is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
     random_state : None, int or numpy Generator
-        Seeds the pattern sampler when ``patterns`` is None and sampling is needed.
+        Seeds the pattern sampler and the pricing search: a fixed value gives identical results.
     verbose : bool, default=False
-        Print solver progress.
-    init : None, array-like of shape (g, m), pair (first_layer, second_layer) or fitted
-        scikit-learn MLPRegressor
-        A trained network to polish: its neurons' activation patterns seed the pattern set
+        Print solver progress (one line per column-generation round when pricing).
+    init : None, array-like of shape (g, m), pair (first_layer, second_layer), PyTorch
+        ``nn.Sequential(Linear, ReLU, Linear)``, fitted scikit-learn MLPRegressor or ReLUFit
+        A trained network to polish (read by :func:`dualnet.interop.network_weights`; an array
+        is a first layer alone): its neurons' activation patterns seed the pattern set
         (joined to ``patterns`` when that is given), which is then grown by pricing. The result
         is never worse than the network, up to the certified relative gap ``tol``; with a pair,
-        the first solve also starts from the network itself.
+        the first solve also starts from the network itself (so does a model; an output bias
+        needs ``bias=True`` and becomes one more neuron). Squared loss only.
     n_threads : int or None, default=None
         Threads of the solver's all-blocks gradient pass (None: one per core). The result does
         not depend on it.
+    max_time : float or None, default=None
+        Time budget in seconds of column generation (None: 60); once spent, the current set is
+        solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``).
+    loss : {"squared", "logistic", "hinge", "cross_entropy"}, default="squared"
+        The loss, summed over samples. ``"logistic"`` (log(1 + exp(-y yhat))) and ``"hinge"``
+        ((1 - y yhat)_+) take y in {-1, +1}; ``"cross_entropy"`` (softmax) takes one-hot targets
+        Y of shape (n_samples, K). See :func:`dualnet._loss_fit.fit_loss` for the methods and
+        the certificates; ``"squared"`` is the solver described above.
 
     Returns
     -------
@@ -383,26 +460,44 @@ def fit_relu(
 
     Notes
     -----
-    ``patterns="auto"`` enumerates the exact set when it is affordable (global certificate) and
-    otherwise starts from sampled patterns and grows the set by column generation: solve, search
-    patterns whose dual constraint the solution's dual point violates (:func:`price_patterns`),
-    add them, warm-start, repeat until none is found. ``fit.pricing`` reports the rounds, the
-    search and whether the certificate is global or relative to the final set.
+    With ``patterns`` None or ``"auto"``, the exact set is enumerated when it is affordable
+    (global certificate); otherwise the fit starts from the patterns of a few random gates and
+    grows the set by column generation: solve (to a loose gap), search patterns whose dual
+    constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
+    |lambda^T (X u)_+| on the sphere), add the most violated, drop patterns unused for two
+    solves, warm-start, repeat; stop when none is found, when the objective stalls (relative
+    decrease below 1e-4 over three rounds) or on the time budget, then solve to ``tol``.
+    ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
+    stopped and whether the certificate is global or relative to the final set.
     """
     return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                      max_iter=max_iter, random_state=random_state, verbose=verbose, init=init,
-                     n_threads=n_threads)
+                     n_threads=n_threads, max_time=max_time, loss=loss)
 
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-              warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None):
+              warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
+              max_time=None, loss="squared"):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
-    if init is not None or isinstance(patterns, str):
+    if not (isinstance(loss, str) and loss == "squared"):
+        from ._loss_fit import fit_loss
+
+        if init is not None or isinstance(patterns, str):
+            raise ValueError(
+                "init and patterns='auto' (pattern pricing) are available for loss='squared' only"
+            )
+        return fit_loss(X, y, beta, loss=loss, patterns=patterns, model=model, bias=bias,
+                        tol=tol, max_iter=max_iter, random_state=random_state, verbose=verbose,
+                        warning=warning, beta_name=beta_name)
+    if init is not None or patterns is None or isinstance(patterns, str):
         from .column_generation import fit_relu_priced
 
+        if patterns is None and init is None:
+            patterns = "auto"
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
-                               init=init, warning=warning, beta_name=beta_name)
+                               init=init, warning=warning, beta_name=beta_name,
+                               n_threads=n_threads, max_time=max_time)
     check_fit_memory(X, _pattern_count(patterns), model, bias)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
@@ -422,7 +517,7 @@ def _pattern_count(patterns) -> int:
     return int(shape[1]) if shape is not None and len(shape) == 2 else 0
 
 
-_share_parameters(fit_relu)
+_share_parameters(fit_relu, _FIT_PATTERNS_PARAMETER)
 
 
 def beta_max(X, y, *, patterns=None, model="relu", bias=False, random_state=None) -> float:

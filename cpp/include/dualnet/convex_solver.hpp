@@ -10,7 +10,11 @@
 // Massias, Gramfort & Salmon, ICML 2018). Every K + 1 = 9 epochs, Anderson acceleration of the
 // primal iterates (accepted only if it lowers the objective; ReLU blocks projected back onto
 // their cones) and dual extrapolation of the residuals of those epochs; the extrapolated point
-// is certified right away (late in a solve it is what closes the gap). A full certificate costs
+// is certified right away (late in a solve it is what closes the gap). On the same cadence, once
+// the epochs since the last one cost half as much as it did, a Newton polish on the support of
+// the iterate (dense for small problems; otherwise conjugate gradients with matrix-free Hessian
+// products and the block-diagonal Hessian as preconditioner; blocks whose minimiser is 0 leave
+// the support first); a polish that moved the iterate is certified right away. A full certificate costs
 // one pass computing every X^T D_i r (a GEMM) plus warm-started cone bounds (ReLU); it also runs
 // once the epochs since the last one cost twice as much, or when the working set stalls.
 // The returned objective and gap are recomputed from a fresh residual of the returned blocks.

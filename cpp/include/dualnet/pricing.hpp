@@ -10,7 +10,16 @@
 // move to the cell of the gradient direction +-c/||c|| (the fixed-point step of projected ascent
 // on the sphere), or across one wall of the cone touched by the within-cell maximiser
 // Proj_K(+-c) (a single-row flip), whichever raises the value most; stop when no move does.
-// Every cell reached is evaluated once (patterns are hashed bitsets). Each returned pattern
+// Every cell reached is evaluated once (patterns are hashed bitsets).
+//
+// A second, much cheaper search (the default, PricingMethod::ascent) runs Riemannian gradient
+// ascent of f_s(u) = s lambda^T (X u)_+ on the unit sphere, batched over all starts (two GEMMs per
+// step), with a step angle decaying to zero (cosine schedule). It records every cell it passes
+// through whose own gate already attains f_s(u) > beta (1 + tol): the gate is then the witness of
+// a real violation, so no projection is needed to find it, only to report the cell's exact value
+// (the projection ||Proj_K(+-c)|| >= f_s(u) is taken for the returned patterns alone).
+// Single-cell moves of the climb are local to a cell's walls; the ascent crosses many walls per
+// step and reaches the maxima of f that lie on walls (where the climb's gradient jumps oscillate). Each returned pattern
 // carries a strictly interior gate (the point the search stood on) and a witness direction w,
 // ||w|| = 1, in the closed cell that attains its value: |lambda^T (X w)_+| (ReLU) or
 // ||X^T D lambda|| (gated) -- a violation that can be checked directly.
@@ -24,11 +33,15 @@
 
 namespace dualnet {
 
+enum class PricingMethod { ascent, climb };
+
 struct PricingSettings {
+  PricingMethod method = PricingMethod::ascent;
   bool relu = true;            // ReLU (cone-aware) values, else gated values
   Index n_starts = -1;         // starts searched; -1: every data row, every gate, and n_random
   Index n_random = 64;         // random Gaussian start directions (part of the start pool)
-  Index max_steps = 32;        // moves per climb
+  Index max_steps = 32;        // moves per climb, or ascent steps per start
+  Scalar step = 0.5;           // ascent: first step angle (radians), decaying to 0
   Scalar tol = 1e-6;           // a pattern violates when its value > beta (1 + tol)
   Index max_new = -1;          // most patterns returned (the largest values); -1: all
   std::uint64_t seed = 0;      // seeds the random starts and the perturbations

@@ -92,7 +92,8 @@ def _certificate(primal, residual, y, scale, exact, patterns=None):
     )
 
 
-def certify(X, y, beta, first_layer, second_layer, *, patterns=None, bias=False) -> Certificate:
+def certify(X, y, beta, first_layer, second_layer=None, *, patterns=None, bias=None
+            ) -> Certificate:
     """Certify a two-layer ReLU network (U, a) against the global optimum.
 
     Parameters
@@ -101,16 +102,21 @@ def certify(X, y, beta, first_layer, second_layer, *, patterns=None, bias=False)
     y : array-like, shape (n,)
     beta : float
         Weight decay: objective 1/2||(X U)_+ a - y||^2 + beta/2 (||U||_F^2 + ||a||^2), > 0.
-    first_layer : array-like, shape (d, m), or (d + 1, m) with bias (last row: hidden biases)
-    second_layer : array-like, shape (m,)
+    first_layer : array-like, shape (d, m), or (d + 1, m) with bias (last row: hidden biases);
+        or a network: a PyTorch ``nn.Sequential(Linear, ReLU, Linear)``, a fitted scikit-learn
+        ``MLPRegressor`` with one ReLU hidden layer or a :class:`dualnet.ReLUFit` (then
+        ``second_layer`` is omitted; read by :func:`dualnet.interop.network_weights`)
+    second_layer : array-like, shape (m,), or None when ``first_layer`` is a network
     patterns : Patterns or bool ndarray (n, P), optional
         Default: ``dualnet.activation_patterns(X, bias=bias)`` (exact where enumeration is
         feasible). Sampled patterns give a bound relative to those patterns (``exact=False``).
-    bias : bool
-        Whether the hidden neurons have biases (regularized like the weights). An output bias o
-        fits in with bias=True as one more neuron (0, ..., 0, sqrt|o|) with output weight
-        sign(o) sqrt|o| (then regularized too); scikit-learn's MLPRegressor with ``alpha``
-        corresponds to beta = alpha * n, its loss being the mean 1/(2n)||.||^2.
+    bias : bool or None
+        Whether the hidden neurons have biases (regularized like the weights). None: False for
+        arrays, as the network has them for a network. An output bias o fits in with bias=True
+        as one more neuron (0, ..., 0, sqrt|o|) with output weight sign(o) sqrt|o| (then
+        regularized too). scikit-learn's MLPRegressor with ``alpha`` minimises
+        1/n (1/2||.||^2 + alpha/2 ||W||^2) on full batches, so it corresponds to beta = alpha
+        (its intercepts are not penalized there).
 
     Returns
     -------
@@ -137,6 +143,20 @@ def certify(X, y, beta, first_layer, second_layer, *, patterns=None, bias=False)
     n = X.shape[0]
     y = as_target_vector(y, n)
     beta = check_positive(beta, "beta")
+    if second_layer is None:
+        from ..interop import _network_weights
+
+        if isinstance(first_layer, (np.ndarray, list)):
+            raise TypeError("second_layer is required when first_layer is an array")
+        first_layer, second_layer, bias = _network_weights(first_layer, bias, "first_layer")
+        if second_layer.ndim != 1:
+            raise ValueError(
+                f"the network has {second_layer.shape[1]} outputs; certify handles one output"
+            )
+    elif bias is None:
+        bias = False
+    elif not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be a bool or None, got {type(bias).__name__}")
     Xa = _augment(X, bool(bias))
     U = as_data_matrix(first_layer, "first_layer")
     a = np.ascontiguousarray(as_real_array(second_layer, "second_layer"))

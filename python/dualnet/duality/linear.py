@@ -16,8 +16,15 @@ Formulations (``formulation``):
   penalty becomes (beta L/2) ||w||^(2/L), or the Schatten-2/L quasi-norm sum_k sigma_k(W)^(2/L):
   non-convex, solved exactly along the ridge path (scalar) or per singular value (vector, exact when
   the non-zero singular values of X are equal).
-- ``"constrained"`` (B, scalar output, depth >= 3): ||W_l||_F <= t on layers 1..L-2 and weight
-  decay on the last two: min_w 1/2||Xw - y||^2 + beta t^(2-L) ||w||, with zero duality gap.
+- ``"constrained"`` (B, depth >= 3): ||W_l||_F <= t on layers 1..L-2 and weight decay on the last
+  two. Scalar output: min_w 1/2||Xw - y||^2 + beta t^(2-L) ||w||, with zero duality gap. Vector
+  output (derived): the least cost of W = W_1 ... W_L is beta t^(2-L) min prod_l ||W_l||_F =
+  beta t^(2-L) ||W||_{S_{2/L}} with ||W||_{S_p} = (sum_k sigma_k(W)^p)^(1/p) (the balanced
+  factorisation has prod_l ||W_l||_F = (sum_k sigma_k^(2/L))^(L/2)), so the reduced problem is
+  min_W 1/2||XW - Y||^2 + beta t^(2-L) ||W||_{S_{2/L}}, non-convex. Its Lagrangian dual (the
+  paper's, constraint ||X^T Lambda||_2 <= beta t^(2-L)) is the nuclear-norm program with weight
+  beta t^(2-L): a lower bound, equal to the optimum iff some optimum has rank <= 1 (Wang, Ergen &
+  Pilanci, ICLR 2023: a non-zero gap in general).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from .._validation import (
 )
 from ..exceptions import ConvergenceWarning
 from ._forward import NetworkResult, linear_forward, squared_frobenius
-from ._one_dim import increasing_root, power_penalty_prox
+from ._one_dim import increasing_root, power_penalty_prox, quasi_norm_prox
 from .losses import feasible_dual_point
 
 __all__ = ["DeepLinearSolution", "deep_linear"]
@@ -46,6 +53,11 @@ _FORMULATIONS = ("weight_decay", "constrained")
 _NO_DUAL_DEEP = (
     "weight decay on L >= 3 layers gives the non-convex penalty (beta L/2) ||w||^(2/L) on the "
     "end-to-end map, whose Fenchel dual is trivial; formulation='constrained' has a zero-gap dual"
+)
+_GAP_VECTOR_B = (
+    "formulation B with vector outputs: dual_objective is the optimum of its Lagrangian dual (the "
+    "nuclear-norm program with weight beta t^(2-L)), a certified lower bound; the gap is zero iff "
+    "an optimal end-to-end map has rank <= 1 and positive otherwise (Wang, Ergen & Pilanci, 2023)"
 )
 _NO_DUAL_VECTOR = (
     "deep linear networks with vector outputs have a non-zero duality gap in general "
@@ -71,7 +83,8 @@ class DeepLinearSolution(NetworkResult):
         lambda: the certified dual-feasible point when ``dual_objective`` is given, else the
         residual y - X w* (the multiplier of the stationarity condition).
     dual_note : str
-        Why ``dual_objective`` is None; empty otherwise.
+        Why ``dual_objective`` is None, or, where the gap may be positive (formulation B with
+        vector outputs), what ``dual_objective`` bounds; empty otherwise.
     exact : bool
         True when the network is a certified global optimum (to ``tol`` for iterative solves).
     converged : bool
@@ -125,13 +138,13 @@ def deep_linear(
         Hidden width m. Default: 1 for scalar outputs, rank W* for vector outputs (m >= rank W*
         is required for the optimum to be representable).
     formulation : {"weight_decay", "constrained"}
-        A: weight decay on every layer; B: ||W_l||_F <= t on layers 1..L-2 (scalar output,
-        depth >= 3) and weight decay on the last two. Both coincide at depth 2.
+        A: weight decay on every layer; B: ||W_l||_F <= t on layers 1..L-2 (depth >= 3) and
+        weight decay on the last two. Both coincide at depth 2.
     t : float, default 1.0
         Frobenius bound of formulation B.
     tol : float
         Relative duality gap at which the nuclear-norm solver stops (vector outputs), and the
-        relative step at which the Schatten-2/L iteration stops.
+        relative step at which the Schatten-2/L iterations (A and B) stop.
     max_iter : int
         Iteration cap of those solvers.
 
@@ -142,8 +155,7 @@ def deep_linear(
     Raises
     ------
     ValueError
-        On shape mismatch, beta <= 0, t <= 0, width < rank W*, or formulation B with vector
-        outputs (its dual has a gap in general).
+        On shape mismatch, beta <= 0, t <= 0, or width < rank W*.
 
     Examples
     --------
@@ -158,6 +170,10 @@ def deep_linear(
     >>> norms = [float(np.sum(W ** 2)) for W in deep.layers]   # balanced layers
     >>> bool(np.ptp(norms) < 1e-12), [W.shape for W in deep.layers]
     (True, [(5, 1), (1, 1), (1,)])
+    >>> Q = np.linalg.qr(rng.standard_normal((20, 5)))[0]   # X^T X = I: exact for vector outputs
+    >>> B = deep_linear(Q, rng.standard_normal((20, 2)), 0.5, depth=3, formulation="constrained")
+    >>> B.exact, bool(B.duality_gap >= 0), round(float(np.linalg.norm(B.layers[0])), 12)  # t = 1
+    (True, True, 1.0)
     """
     X = as_data_matrix(X)
     n = X.shape[0]
@@ -178,11 +194,6 @@ def deep_linear(
     if formulation not in _FORMULATIONS:
         raise ValueError(f"formulation must be one of {_FORMULATIONS}, got {formulation!r}")
     constrained = formulation == "constrained" and depth >= 3
-    if constrained and vector:
-        raise ValueError(
-            "formulation='constrained' is defined for scalar outputs: with vector outputs and "
-            "depth >= 3 its dual has a gap in general; use formulation='weight_decay'"
-        )
     # Weight on ||w|| of the convex (group-norm) programs: depth 2, and B with t^(L-2) folded in.
     beta_convex = beta / t ** (depth - 2) if constrained else beta
 
@@ -194,6 +205,12 @@ def deep_linear(
         else:
             w = _deep_scalar_solution(svd, Y, beta, depth)
         layers = _scalar_layers(w, depth, width or 1, constrained, t)
+    elif constrained:
+        W, converged, n_iter, exact = _constrained_vector_solution(
+            X, svd, Y, beta_convex, depth, tol, max_iter
+        )
+        layers = _constrained_matrix_layers(W, depth, width, t)
+        w = W
     else:
         if Y.shape[1] == 1 and depth >= 3:  # a single output is the scalar problem
             W = _deep_scalar_solution(svd, Y[:, 0], beta, depth)[:, None]
@@ -205,13 +222,6 @@ def deep_linear(
         layers = _matrix_layers(W, depth, width)
         w = W
 
-    if not converged:
-        warnings.warn(
-            f"deep_linear stopped after {n_iter} iterations (max_iter={max_iter}) before reaching "
-            f"tol={tol:g}; the network is returned with its certified objectives",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
     yhat = linear_forward(X, layers)
     penalized = layers[-2:] if constrained else layers
     primal = 0.5 * float(np.sum((yhat - Y) ** 2)) + 0.5 * beta * squared_frobenius(penalized)
@@ -220,11 +230,27 @@ def deep_linear(
             norm = lambda lam: np.linalg.norm(X.T @ lam, 2)
         else:
             norm = lambda lam: np.linalg.norm(X.T @ lam)
-        point = feasible_dual_point("squared", yhat, Y, beta_convex, norm)
-        dual, dual_objective, note = point.dual, point.dual_objective, ""
+        note = ""
+        dual_yhat = yhat
+        if vector and constrained:  # the dual optimum comes from the convex relaxation
+            W_convex, ok, _ = _nuclear_norm_solution(X, svd, Y, beta_convex, tol, max_iter)
+            dual_yhat, note = X @ W_convex, _GAP_VECTOR_B
+            converged = converged and ok
+        point = feasible_dual_point("squared", dual_yhat, Y, beta_convex, norm)
+        dual, dual_objective = point.dual, point.dual_objective
+        if vector and constrained and not exact:  # a closed gap certifies a global optimum
+            exact = primal - dual_objective <= 10 * tol * max(primal, np.finfo(float).tiny)
     else:
         dual, dual_objective = Y - yhat, None
         note = _NO_DUAL_VECTOR if (vector and Y.shape[1] > 1) else _NO_DUAL_DEEP
+    if not converged:
+        warnings.warn(
+            f"deep_linear stopped after {n_iter} iterations (max_iter={max_iter}) before reaching "
+            f"tol={tol:g} (a beta below the rounding level of X^T (y - yhat) cannot be certified "
+            "to tol); the network is returned with its certified objectives",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return DeepLinearSolution(
         layers=tuple(layers),
         reduced=w,
@@ -295,11 +321,19 @@ def _deep_scalar_solution(svd: _SVD, y, beta, depth, grid: int = 4001) -> np.nda
     if norm_g == 0.0:
         return np.zeros(d)
     p = 2.0 - 2.0 / depth
-    lo = beta / float(np.linalg.norm(g / svd.s**2)) ** p
-    hi = (norm_g**p / beta) ** (1.0 / (p - 1.0))
+    # Work in logs: for a tiny beta the bounds leave the float range. Beyond
+    # rho = s_max^2 / (p - 1), d log h / d log rho = 1 - p avg_k rho / (s_k^2 + rho) < 0, so no
+    # upward crossing lies there and the upper end is capped at twice that.
+    log_lo = np.log(beta) - p * np.log(float(np.linalg.norm(g / svd.s**2)))
+    log_hi = min(
+        (p * np.log(norm_g) - np.log(beta)) / (p - 1.0),
+        np.log(2.0 * svd.s[0] ** 2 / (p - 1.0)),
+    )
+    log_lo = max(log_lo, np.log(np.finfo(float).tiny))
     best_w, best_f = np.zeros(d), 0.5 * float(y @ y)
-    if lo >= hi:
+    if log_lo >= log_hi:
         return best_w
+    lo, hi = float(np.exp(log_lo)), float(np.exp(log_hi))
 
     def h(rho):
         return rho * float(np.linalg.norm(_ridge(svd, g, rho))) ** p - beta
@@ -313,8 +347,11 @@ def _deep_scalar_solution(svd: _SVD, y, beta, depth, grid: int = 4001) -> np.nda
     rhos = np.geomspace(lo, hi, grid)
     coords = g[None, :] / (svd.s[None, :] ** 2 + rhos[:, None])
     values = rhos * np.linalg.norm(coords, axis=1) ** p - beta
-    for k in np.flatnonzero((values[:-1] <= 0.0) & (values[1:] > 0.0)):
-        rho = increasing_root(h, rhos[k], rhos[k + 1])
+    roots = [increasing_root(h, rhos[k], rhos[k + 1])
+             for k in np.flatnonzero((values[:-1] <= 0.0) & (values[1:] > 0.0))]
+    if values[0] > 0.0:  # beta below float resolution at the floor: the crossing is below lo
+        roots.append(lo)
+    for rho in roots:
         c = _ridge(svd, g, rho)
         f = objective(c)
         if f < best_f:
@@ -345,7 +382,7 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
     Z = np.zeros_like(C)
     V, momentum = Z.copy(), 1.0
     converged = False
-    it = 0
+    it = still = 0
     for it in range(1, max_iter + 1):
         Z_new = _svt(V - step * S * (S * V - C), step * beta)
         momentum_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
@@ -353,8 +390,12 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
             momentum_new, V = 1.0, Z_new
         else:
             V = Z_new + (momentum - 1.0) / momentum_new * (Z_new - Z)
+        moved = float(np.linalg.norm(Z_new - Z))
         Z, momentum = Z_new, momentum_new
-        if it % 10 == 1 or it == max_iter:
+        # Two steps in a row at rounding level: a fixed point. With beta below the rounding
+        # level of X^T Lambda no float certificate can reach tol; stop instead of spinning.
+        still = still + 1 if moved <= 4 * np.finfo(float).eps * float(np.linalg.norm(Z)) else 0
+        if it % 10 == 1 or it == max_iter or still >= 2:
             R = C - S * Z  # residual in range(U); the rest of Y - XW is constant
             primal = (
                 0.5 * float(np.sum(R * R))
@@ -365,9 +406,11 @@ def _nuclear_norm_solution(X, svd: _SVD, Y, beta, tol, max_iter):
             # Lambda = (U R + (I - U U^T) Y) / scale; dual objective <Lambda, Y> - ||Lambda||^2/2.
             inner = float(np.sum(R * C)) + 2.0 * const
             sq = float(np.sum(R * R)) + 2.0 * const
-            dual = inner / scale - 0.5 * sq / scale**2
+            dual = (inner - 0.5 * sq / scale) / scale  # scale**2 may overflow for a tiny beta
             if primal - dual <= tol * max(primal, np.finfo(float).tiny):
                 converged = True
+                break
+            if still >= 2:
                 break
     return svd.Vt.T @ Z, converged, it
 
@@ -420,6 +463,58 @@ def _schatten_solution(X, svd: _SVD, Y, beta, depth, tol, max_iter):
     return svd.Vt.T @ best, converged, total, isotropic
 
 
+def _constrained_vector_solution(X, svd: _SVD, Y, weight, depth, tol, max_iter):
+    """argmin_W 1/2||XW - Y||_F^2 + weight ||W||_{S_{2/L}}: formulation B, vector outputs.
+
+    The quasi-norm is unitarily invariant, so its prox acts on the singular values jointly
+    (von Neumann's trace inequality) through :func:`quasi_norm_prox`. When the non-zero singular
+    values of X are equal, one prox step of the data's least-squares map is the global optimum.
+    Otherwise monotone accelerated proximal gradient (step 1/sigma_max(X)^2; a plain step, which
+    cannot increase f, whenever the accelerated one would) runs from 0 and from the nuclear-norm
+    solution (optimal when it has rank <= 1), and the better stationary point is returned, not
+    certified global unless the duality gap closes.
+    """
+    d, K = X.shape[1], Y.shape[1]
+    if svd.s.size == 0:
+        return np.zeros((d, K)), True, 0, True
+    S, C = svd.s[:, None], svd.U.T @ Y
+    step = 1.0 / svd.s[0] ** 2
+    q = 2.0 / depth
+
+    def prox(A):
+        U, sig, Vt = np.linalg.svd(A, full_matrices=False)
+        return (U * quasi_norm_prox(sig, step * weight, q)) @ Vt
+
+    def objective(Z):
+        sig = np.linalg.svd(Z, compute_uv=False)
+        return 0.5 * float(np.sum((S * Z - C) ** 2)) + weight * float(np.sum(sig**q)) ** (1 / q)
+
+    isotropic = bool(svd.s[-1] >= svd.s[0] * (1.0 - 1e-12))
+    if isotropic:
+        return svd.Vt.T @ prox(C / svd.s[0]), True, 1, True
+    W_convex, _, _ = _nuclear_norm_solution(X, svd, Y, weight, tol, max_iter)
+    best, best_f, total, converged = None, np.inf, 0, True
+    for Z in (np.zeros_like(C), svd.Vt @ W_convex):
+        # accelerated steps, restarted with a plain (descent) step whenever f would increase
+        ok, f, V, momentum = False, objective(Z), Z, 1.0
+        while total < max_iter and not ok:
+            Z_new = prox(V - step * S * (S * V - C))
+            f_new = objective(Z_new)
+            if f_new > f and momentum > 1.0:
+                V, momentum = Z, 1.0
+                continue
+            total += 1
+            momentum_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum**2))
+            moved = float(np.linalg.norm(Z_new - Z))
+            V = Z_new + (momentum - 1.0) / momentum_new * (Z_new - Z)
+            Z, f, momentum = Z_new, f_new, momentum_new
+            ok = moved <= tol * max(1.0, float(np.linalg.norm(Z)))
+        converged = converged and ok
+        if f < best_f:
+            best, best_f = Z, f
+    return svd.Vt.T @ best, converged, total, False
+
+
 # --- layers from the reduced solution ---------------------------------------------------------
 
 
@@ -461,3 +556,19 @@ def _matrix_layers(W, depth, width):
     middle = (Q * root) @ Q.T
     last = (Q * root) @ Vt[:rank]
     return [first] + [middle.copy() for _ in range(depth - 2)] + [last]
+
+
+def _constrained_matrix_layers(W, depth, width, t):
+    """Formulation B layers: the balanced factorisation of W with ||W_l||_F = t on layers 1..L-2.
+
+    The balanced layers all have ||W_l||_F^2 = sum_k sigma_k(W)^(2/L) =: s2; the first L-2 are
+    scaled to norm t and the last two by (sqrt(s2)/t)^((L-2)/2), so their weight decay is
+    beta t^(2-L) s2^(L/2) = beta t^(2-L) ||W||_{S_{2/L}} (module docstring).
+    """
+    layers = _matrix_layers(W, depth, width)
+    s2 = float(np.sum(layers[0] ** 2))
+    if s2 == 0.0:
+        return layers
+    head = [W_l * (t / np.sqrt(s2)) for W_l in layers[: depth - 2]]
+    tail_scale = (np.sqrt(s2) / t) ** ((depth - 2) / 2)
+    return head + [W_l * tail_scale for W_l in layers[depth - 2 :]]

@@ -8,6 +8,8 @@ max_theta |lambda^T phi_theta(X)| <= beta (section 2), weak duality gives
 and at an optimum lambda* = -grad L(yhat*). :func:`feasible_dual_point` turns -grad L(yhat) of any
 model into a certified dual-feasible point by dividing it by s = max(1, constraint / beta); the
 dual domains below all contain 0 and are convex, so the rescaled point stays in the domain.
+The hinge loss is not differentiable on its margin set y_i yhat_i = 1, where the dual optimum is
+fixed by the model's stationarity condition instead; given it, the certificate is tight there too.
 
 =========================  =====================================  ===========================
 loss                       dual objective -L*(-lambda)            dual domain
@@ -39,7 +41,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._validation import check_positive
+from .._validation import as_real_array, check_positive
 
 __all__ = [
     "CrossEntropyLoss",
@@ -270,9 +272,24 @@ class DualPoint:
 
 
 def feasible_dual_point(
-    loss, yhat, y, beta: float, constraint: Callable[[np.ndarray], float]
+    loss,
+    yhat,
+    y,
+    beta: float,
+    constraint: Callable[[np.ndarray], float],
+    *,
+    stationarity=None,
+    margin_tol: float = 1e-7,
 ) -> DualPoint:
     """Rescale lambda = -grad L(yhat) into the dual feasible set (docs/theory.md section 6).
+
+    For the hinge loss -grad L is not unique on the margin set M = {i : y_i yhat_i = 1}: there
+    p_i = y_i lambda_i may be anything in [0, 1], and the dual optimum needs the right values.
+    Outside M (beyond ``margin_tol``) p_i is 1 (margin < 1) or 0 (margin > 1). On M the candidates
+    are p = 0, p = 1 and, given ``stationarity``, the least-squares solution of the optimality
+    condition A^T lambda = b, clipped to [0, 1]; each is rescaled into the feasible set and the
+    best certified one is returned. At an optimal yhat with the model's stationarity condition
+    (e.g. A = X, b = beta w*/||w*|| for min_w L(Xw, y) + beta ||w||) the gap closes.
 
     Parameters
     ----------
@@ -284,6 +301,11 @@ def feasible_dual_point(
     constraint : callable
         lambda -> max_theta |lambda^T phi_theta(X)|, the (positively homogeneous) dual constraint
         function of the model class; an upper bound on it also gives a feasible point.
+    stationarity : (A, b), optional
+        Hinge loss only: A (n, k) and b (k,) with A^T lambda* = b at the optimum, e.g. the
+        active features phi_j(X) as columns and b_j = beta sign(a_j) (section 2).
+    margin_tol : float
+        Hinge loss only: |1 - y_i yhat_i| <= margin_tol puts sample i on the margin set.
 
     Returns
     -------
@@ -297,11 +319,70 @@ def feasible_dual_point(
     ...                             lambda lam: np.linalg.norm(X.T @ lam))
     >>> point.scale, float(point.dual[0]), point.dual_objective
     (3.0, 1.0, 2.5)
+
+    The hinge loss on the margin: min_w sum (1 - x_i w)_+ + 2|w| at x = (1, 2, 2), y = 1 has
+    w* = 1/2 with x_2 w* = x_3 w* = 1 and P* = 3/2; the dual needs p_2 + p_3 = 1/2.
+
+    >>> x = np.array([[1.0], [2.0], [2.0]]); y = np.ones(3); w = np.array([0.5])
+    >>> def norm(lam):
+    ...     return abs(x[:, 0] @ lam)
+    >>> weak = feasible_dual_point("hinge", x @ w, y, 2.0, norm)
+    >>> tight = feasible_dual_point("hinge", x @ w, y, 2.0, norm, stationarity=(x, [2.0]))
+    >>> round(weak.dual_objective, 12), round(tight.dual_objective, 12), np.round(tight.dual, 12)
+    (1.2, 1.5, array([1.  , 0.25, 0.25]))
     """
     loss = get_loss(loss)
+    yhat, y = _checked_pair(loss, yhat, y)
     beta = check_positive(beta, "beta")
     lam = loss.optimal_dual(yhat, y)
-    value = float(constraint(lam))
-    scale = max(1.0, value / beta)
-    lam = lam / scale
-    return DualPoint(lam, scale, value, loss.dual_objective(lam, y))
+    candidates = [lam]
+    if isinstance(loss, HingeLoss):
+        candidates = _hinge_candidates(lam, yhat, y, stationarity, margin_tol)
+    best = None
+    for lam in candidates:
+        value = float(constraint(lam))
+        scale = max(1.0, value / beta)
+        point = DualPoint(lam / scale, scale, value, loss.dual_objective(lam / scale, y))
+        if best is None or point.dual_objective > best.dual_objective:
+            best = point
+    return best
+
+
+def _checked_pair(loss, yhat, y):
+    """yhat and y as finite float arrays of one shape, y valid for the loss; errors name them."""
+    yhat = as_real_array(yhat, "yhat")
+    y = as_real_array(y, "y")
+    if yhat.shape != y.shape:
+        raise ValueError(f"yhat has shape {yhat.shape} but y has shape {y.shape}")
+    for name, arr in (("yhat", yhat), ("y", y)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinity")
+    try:
+        y = loss.check_targets(y)
+    except ValueError as exc:
+        raise ValueError(f"y: {exc}") from None
+    return yhat, y
+
+
+def _hinge_candidates(lam, yhat, y, stationarity, margin_tol):
+    """Dual candidates of the hinge loss differing on the margin set (see feasible_dual_point)."""
+    yhat, y = _as_pair(yhat, y)
+    margin = np.abs(1.0 - y * yhat) <= check_positive(margin_tol, "margin_tol")
+    if not np.any(margin):
+        return [lam]
+    outside = np.where(margin, 0.0, lam)
+    candidates = [outside, np.where(margin, y, lam)]
+    if stationarity is not None:
+        A, b = (np.asarray(part, dtype=np.float64) for part in stationarity)
+        if A.ndim != 2 or A.shape[0] != y.size or b.shape != (A.shape[1],):
+            raise ValueError(
+                f"stationarity needs A of shape (n, k) with n={y.size} and b of shape (k,); "
+                f"got A {A.shape} and b {b.shape}"
+            )
+        # A_M^T lambda_M = b - A^T lambda_outside, least squares, then p_M clipped into [0, 1]
+        solution = np.linalg.lstsq(A[margin].T, b - A.T @ outside, rcond=None)[0]
+        p = np.clip(y[margin] * solution, 0.0, 1.0)
+        solved = outside.copy()
+        solved[margin] = y[margin] * p
+        candidates.append(solved)
+    return candidates

@@ -14,6 +14,14 @@ the inputs it covers). Kinks at data points only, and straight segments between 
 as beta -> 0, are the results for unpenalized biases (Savarese et al., COLT 2019; Ergen & Pilanci,
 JMLR 2021). Example: x = (-2, -1, 1, 2), y = |x| gives one kink near 0, not at +-1.
 ``Spline1D.knot_offsets`` reports how far each kink is from the nearest input.
+
+Deeper networks are not covered: docs/theory.md gives no exact finite program or closed form for
+depth >= 3 on 1-D data, and weight decay on L layers is a different regulariser, so the two-layer
+spline is not the deep optimum in general (the bias-free case is rank-one data, section 8, where
+the optimal outputs change with depth). Realising the two-layer spline with L layers only gives an
+upper bound: on 8 noisy points, local search on the 3-layer network finds an objective 6% below
+that of the cheapest realisation we know (the test suite measures it), so ``spline_1d`` refuses depth != 2 rather than
+return a network it cannot certify.
 """
 
 from __future__ import annotations
@@ -160,7 +168,7 @@ def spline_1d(x, y, beta, *, depth: int = 2, tol: float = 1e-8, max_iter=None) -
     beta : float
         Weight decay beta/2 on hidden weights, hidden biases and output weights, > 0.
     depth : int, default 2
-        Only two layers have an exact finite convex program here.
+        Must be 2: only two layers have an exact finite convex program (module notes).
     tol : float
         Relative duality gap at which the solver stops.
     max_iter : int, optional
@@ -195,8 +203,9 @@ def spline_1d(x, y, beta, *, depth: int = 2, tol: float = 1e-8, max_iter=None) -
     depth = check_integer(depth, "depth", minimum=2)
     if depth != 2:
         raise ValueError(
-            "spline_1d is exact for depth=2 (a finite convex program over threshold patterns); "
-            f"got depth={depth}"
+            "spline_1d is exact for depth=2 only (a finite convex program over threshold "
+            f"patterns); got depth={depth}: for depth >= 3 no exact program is known and the "
+            "two-layer spline is not the deep optimum in general"
         )
     masks, gates = threshold_patterns(x)
     patterns = Patterns.from_masks(masks, gates, bias=True)

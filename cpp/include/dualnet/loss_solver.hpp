@@ -1,0 +1,85 @@
+// The convex programs of section 7 (docs/theory.md) under the classification losses of section 6,
+// with a certified duality gap for the true loss.
+//
+// Binary losses (logistic, hinge), gated or ReLU program: a proximal Newton method (Lee, Sun &
+// Saunders, SIAM J. Optim. 2014) around the squared-loss solver. At the prediction z_k the
+// quadratic model of the loss, with curvature h > 0 and gradient g, makes the subproblem
+//     min 1/2 ||H^{1/2} (sum_i D_i X (v_i - w_i) - t)||^2 + beta sum_i (||v_i|| + ||w_i||),
+//     t = z_k - g / h,
+// which is the squared-loss program on X' = diag(sqrt h) X, y' = sqrt(h) t with the SAME patterns:
+// D_i commutes with the diagonal scaling, and the cones (2 D_i - I) X u >= 0 are unchanged for
+// h > 0. It is solved by solve_convex, warm-started at the current blocks, to a tolerance tied to
+// the outer gap; a backtracking line search on the true objective along the segment to its
+// solution (which stays in the cones) keeps the iterates monotone. The curvature is floored at
+// |g| / 100 (the model then moves a sample's prediction by at most 100) and at 1e-12 of its
+// largest value, so every row keeps its direction.
+// Hinge: the method runs on the smoothed hinge mu log(1 + exp((1 - y z) / mu)) with continuation
+// (mu divided by 10 once the smoothed problem's own gap is below a tenth of the true one, or once
+// its steps no longer decrease it);
+// the reported objective and certificate are those of the true hinge.
+//
+// Cross-entropy, gated program with one nuclear norm per block,
+//     min_{V_i} CE(sum_i D_i X V_i, Y) + beta sum_i ||V_i||_*    (V_i of shape (g, K)),
+// by block coordinate proximal gradient (Tseng & Yun, Math. Program. 2009): the softmax Hessian of
+// each row is at most 1/2 I, so L_i = lambda_max(X^T D_i X) / 2 bounds block i's curvature and
+// V_i <- SVT_{beta / L_i}(V_i - X^T D_i (softmax(Z) - Y) / L_i) (singular values shrunk by
+// beta / L_i) decreases the objective; a block is stepped until it stops moving, on a working set
+// of the nonzero and the violating blocks.
+//
+// Certificate (all losses): lambda = -grad L at the current predictions, divided by
+// s = max(1, max_i B_i / beta) with B_i an upper bound of block i's dual norm (gated: ||X^T D_i
+// lambda||, spectral norm for matrices; ReLU: the cone bound of certificate.hpp); the boxes and
+// the simplex of the conjugates' domains contain 0 (resp. are convex combinations with Y), so the
+// rescaled point stays in the domain and -L*(-lambda / s) is a certified lower bound.
+#pragma once
+
+#include <dualnet/convex_solution.hpp>
+#include <dualnet/interrupt.hpp>
+#include <dualnet/loss_functions.hpp>
+#include <dualnet/pattern_set.hpp>
+#include <dualnet/solver_settings.hpp>
+#include <dualnet/types.hpp>
+
+namespace dualnet {
+
+struct LossSettings {
+  LossKind loss = LossKind::logistic;
+  ConvexProgram program = ConvexProgram::relu;  // cross-entropy: gated only
+  Scalar tol = 1e-6;       // stop once the certified relative gap is at most tol
+  Index max_iter = 500;    // outer iterations (Newton steps; cross-entropy: epochs)
+  Index max_inner_iter = 10000;  // epochs of each squared-loss subproblem
+  bool verbose = false;
+};
+
+struct LossSolution {
+  // Binary losses: blocks (g, P) as in ConvexSolution. Cross-entropy: v is (g, P * K) with block
+  // V_i in columns i K .. i K + K - 1, w is zero of the same shape.
+  Matrix v;
+  Matrix w;
+  Scalar primal_objective = 0;  // true loss + beta * penalty at (v, w), recomputed
+  Scalar dual_objective = 0;    // -L*(-dual) of the certified point
+  Scalar duality_gap = 0;
+  Scalar relative_gap = 0;
+  bool converged = false;
+  SolverStatus status = SolverStatus::max_iter;
+  Index n_iter = 0;        // outer iterations
+  Index n_inner_iter = 0;  // epochs of the subproblems (binary losses)
+  Matrix dual;             // (n, K), K = 1 for binary losses: the certified dual point
+  Scalar max_cone_violation = 0;
+  Index n_active = 0;
+  Scalar smoothing = 0;    // hinge: the final mu (0 otherwise)
+};
+
+// y in {-1, +1}^n; settings.loss logistic or hinge. v0 / w0: optional warm start (g, P).
+LossSolution solve_binary_loss(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
+                               Scalar beta, const LossSettings& settings,
+                               const Matrix* v0 = nullptr, const Matrix* w0 = nullptr,
+                               InterruptCheck* interrupt = nullptr);
+
+// Y one-hot (n, K), K >= 2; gated program. v0: optional warm start (g, P * K).
+LossSolution solve_cross_entropy_gated(const MatrixCRef& X, const MatrixCRef& Y,
+                                       const PatternSet& patterns, Scalar beta,
+                                       const LossSettings& settings, const Matrix* v0 = nullptr,
+                                       InterruptCheck* interrupt = nullptr);
+
+}  // namespace dualnet

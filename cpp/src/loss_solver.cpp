@@ -1,0 +1,596 @@
+#include <dualnet/block_products.hpp>
+#include <dualnet/certificate.hpp>
+#include <dualnet/cone_projection.hpp>
+#include <dualnet/convex_solver.hpp>
+#include <dualnet/loss_solver.hpp>
+#include <dualnet/memory_budget.hpp>
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dualnet {
+
+namespace {
+
+constexpr Scalar kTiny = std::numeric_limits<Scalar>::min();
+
+std::string shape(Index rows, Index cols) {
+  return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
+}
+
+SolverSettings convex_settings(const LossSettings& settings) {
+  SolverSettings out;
+  out.program = settings.program;
+  out.tol = settings.tol;
+  out.max_iter = std::min(settings.max_iter, settings.max_inner_iter);
+  return out;
+}
+
+Scalar relative(Scalar primal, Scalar dual) { return (primal - dual) / std::max(primal, kTiny); }
+
+// The certified quantities of a result, from the objective and the best dual point.
+void fill_certificate(LossSolution& out, Scalar primal, Scalar dual, Matrix theta, bool converged,
+                      Index n_iter) {
+  out.primal_objective = primal;
+  out.dual_objective = dual;
+  out.duality_gap = primal - dual;
+  out.relative_gap = relative(primal, dual);
+  out.converged = converged;
+  out.status = converged ? SolverStatus::converged : SolverStatus::max_iter;
+  out.n_iter = n_iter;
+  out.dual = std::move(theta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary losses: proximal Newton around solve_convex.
+
+class BinaryEngine {
+ public:
+  BinaryEngine(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns, Scalar beta,
+               const LossSettings& settings, InterruptCheck* interrupt)
+      : X_(X), y_(y), patterns_(patterns), beta_(beta), settings_(settings),
+        interrupt_(interrupt), relu_(settings.program == ConvexProgram::relu),
+        hinge_(settings.loss == LossKind::hinge), n_(X.rows()), g_(X.cols()),
+        p_(patterns.size()) {
+    v_.setZero(g_, p_);
+    w_.setZero(g_, p_);
+    if (relu_) {
+      inverse_norms_ = inverse_row_norms(X);
+      bound_rows_.resize(static_cast<std::size_t>(2 * p_));
+    }
+    smoothing_ = hinge_ ? Scalar{1} : Scalar{0};
+  }
+
+  void warm_start(const Matrix* v0, const Matrix* w0) {
+    if (!relu_) {
+      if (v0) v_ += *v0;
+      if (w0) v_ -= *w0;
+      return;
+    }
+    const Matrix* sources[2] = {v0, w0};
+    Matrix* targets[2] = {&v_, &w_};
+    for (int s = 0; s < 2; ++s) {
+      if (!sources[s]) continue;
+      for (Index i = 0; i < p_; ++i) {
+        const Vector c = sources[s]->col(i);
+        if (c.squaredNorm() == 0) continue;
+        poll();
+        targets[s]->col(i) = project_onto_cone(cone(i), c).u;
+      }
+    }
+  }
+
+  LossSolution run() {
+    predict(v_, w_, z_);
+    penalty_ = penalty(v_, w_);
+    certify();
+    Index iteration = 0, inner_epochs = 0;
+    Scalar inner_factor = 0.1;
+    bool converged = relative(primal_, best_dual_) <= settings_.tol;
+    while (!converged && iteration < settings_.max_iter) {
+      poll();
+      if (hinge_ && smoothed_primal_ - smoothed_dual_ <= 0.1 * (primal_ - best_dual_) &&
+          smoothing_ > 1e-14) {
+        smoothing_ /= 10;
+        certify();
+        continue;
+      }
+      ++iteration;
+      Vector gradient, curvature;
+      binary_loss_derivatives(settings_.loss, z_, y_, smoothing_, gradient, curvature);
+      const Scalar largest = curvature.maxCoeff();
+      for (Index k = 0; k < n_; ++k)
+        curvature[k] = std::max({curvature[k], std::abs(gradient[k]) / 100, 1e-12 * largest, kTiny});
+      const Vector root = curvature.cwiseSqrt();
+      Matrix scaled = root.asDiagonal() * X_;
+      const Vector target = root.cwiseProduct(z_) - gradient.cwiseQuotient(root);
+      // The subproblem's objective at the warm start, to turn the outer gap into its tolerance.
+      const Scalar start = 0.5 * gradient.cwiseQuotient(root).squaredNorm() + beta_ * penalty_;
+      const Scalar outer_gap = hinge_ ? smoothed_primal_ - smoothed_dual_ : primal_ - best_dual_;
+      SolverSettings inner;
+      inner.program = settings_.program;
+      inner.max_iter = settings_.max_inner_iter;
+      inner.tol = std::clamp(inner_factor * outer_gap / std::max(start, kTiny), Scalar{1e-13},
+                             Scalar{1e-3});
+      const ConvexSolution sub =
+          solve_convex(scaled, target, patterns_, beta_, inner, &v_, relu_ ? &w_ : nullptr,
+                       interrupt_);
+      inner_epochs += sub.n_iter;
+      Vector z_new;
+      predict(sub.v, sub.w, z_new);
+      const Vector dz = z_new - z_;
+      const Scalar penalty_new = penalty(sub.v, sub.w);
+      const Scalar decrease = gradient.dot(dz) + beta_ * (penalty_new - penalty_);
+      const Scalar current = loss(z_, smoothing_) + beta_ * penalty_;
+      bool accepted = false;
+      if (decrease < 0) {
+        for (Scalar t = 1; t > 1e-10; t /= 2) {
+          const Matrix v_t = v_ + t * (sub.v - v_);
+          const Matrix w_t = w_ + t * (sub.w - w_);
+          const Scalar penalty_t = penalty(v_t, w_t);
+          const Vector z_t = z_ + t * dz;
+          const Scalar value = loss(z_t, smoothing_) + beta_ * penalty_t;
+          if (value <= current + 1e-4 * t * decrease) {
+            v_ = v_t;
+            w_ = w_t;
+            accepted = true;
+            break;
+          }
+        }
+      }
+      if (!accepted) {
+        // No decrease along the subproblem's solution: solve the next ones more accurately; once
+        // they are as accurate as they get, the (smoothed) problem is solved to round-off, so
+        // the hinge moves on to a smaller mu and the other losses stop.
+        if (inner.tol > 1e-13) {
+          inner_factor /= 100;
+          continue;
+        }
+        if (!hinge_ || smoothing_ <= 1e-14) break;
+        smoothing_ /= 10;
+        inner_factor = 0.1;
+        certify();
+        continue;
+      }
+      predict(v_, w_, z_);  // from scratch: no drift in the certified quantities
+      penalty_ = penalty(v_, w_);
+      certify();
+      if (settings_.verbose)
+        std::fprintf(stderr,
+                     "dualnet: newton step %ld  inner epochs %ld  primal %.12e  dual %.12e  "
+                     "relative gap %.3e  smoothing %.1e\n",
+                     static_cast<long>(iteration), static_cast<long>(sub.n_iter), primal_,
+                     best_dual_, relative(primal_, best_dual_), smoothing_);
+      converged = relative(primal_, best_dual_) <= settings_.tol;
+    }
+    LossSolution out;
+    out.v = v_;
+    out.w = w_;
+    fill_certificate(out, primal_, best_dual_, best_theta_, converged, iteration);
+    out.n_inner_iter = inner_epochs;
+    out.smoothing = smoothing_;
+    for (Index i = 0; i < p_; ++i) {
+      const Vector v = v_.col(i), w = w_.col(i);
+      if (v.squaredNorm() > 0 || w.squaredNorm() > 0) ++out.n_active;
+      if (!relu_) continue;
+      for (const Vector* u : {&v, &w})
+        if (u->squaredNorm() > 0)
+          out.max_cone_violation = std::max(out.max_cone_violation, cone(i).relative_violation(*u));
+    }
+    return out;
+  }
+
+ private:
+  void poll() {
+    if (interrupt_) interrupt_->poll();
+  }
+  PatternCone cone(Index i) const { return PatternCone{X_, patterns_, i, inverse_norms_}; }
+
+  Scalar loss(const Vector& z, Scalar smoothing) const {
+    return binary_loss_value(settings_.loss, z, y_, smoothing);
+  }
+
+  // z = sum_i D_i X (v_i - w_i)
+  void predict(const Matrix& v, const Matrix& w, Vector& z) {
+    z.setZero(n_);
+    for (Index i = 0; i < p_; ++i) {
+      const Vector u = v.col(i) - w.col(i);
+      if (u.squaredNorm() == 0) continue;
+      add_block_prediction(X_, patterns_, i, u.data(), 1, z.data(), &workspace_);
+    }
+  }
+
+  Scalar penalty(const Matrix& v, const Matrix& w) const {
+    return v.colwise().norm().sum() + (relu_ ? w.colwise().norm().sum() : Scalar{0});
+  }
+
+  // Upper bound of max_i (dual norm of block i at lambda) over all blocks.
+  Scalar max_block_bound(const Vector& lambda) {
+    all_block_gradients(X_, patterns_, lambda.data(), gradients_);
+    Scalar best = 0;
+    for (Index i = 0; i < p_; ++i) {
+      poll();
+      if (!relu_) {
+        best = std::max(best, gradients_.col(i).norm());
+        continue;
+      }
+      for (Index s = 0; s < 2; ++s) {
+        const Vector c = (s == 0 ? Scalar{1} : Scalar{-1}) * gradients_.col(i);
+        const ConeBound b = cone_dual_norm_bound(
+            cone(i), c, beta_, bound_rows_[static_cast<std::size_t>(2 * i + s)], 20);
+        best = std::max(best, b.bound);
+      }
+    }
+    return best;
+  }
+
+  // The certified point from -grad L at the current prediction (the smoothed hinge's gradient
+  // for the hinge: its p lies in the hinge's dual domain).
+  void certify() {
+    Vector gradient, curvature;
+    const LossKind kind = settings_.loss;
+    binary_loss_derivatives(kind, z_, y_, hinge_ ? smoothing_ : Scalar{0}, gradient, curvature);
+    const Vector lambda = -gradient;
+    const Vector theta = lambda / dual_scaling(max_block_bound(lambda), beta_);
+    const Scalar dual = binary_dual_objective(kind, theta, y_);
+    primal_ = loss(z_, 0) + beta_ * penalty_;
+    if (dual > best_dual_ || best_theta_.size() == 0) {
+      best_dual_ = dual;
+      best_theta_ = theta;
+    }
+    if (hinge_) {
+      // Smoothed problem: its conjugate adds mu * (binary entropy of p) to the hinge's dual.
+      smoothed_primal_ = loss(z_, smoothing_) + beta_ * penalty_;
+      smoothed_dual_ = dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_);
+    }
+  }
+
+  const MatrixCRef& X_;
+  const VectorCRef& y_;
+  const PatternSet& patterns_;
+  const Scalar beta_;
+  const LossSettings settings_;
+  InterruptCheck* interrupt_;
+  const bool relu_, hinge_;
+  const Index n_, g_, p_;
+  Vector inverse_norms_;
+  std::vector<std::vector<Index>> bound_rows_;
+  Matrix v_, w_;
+  Vector z_, workspace_;
+  BlockMatrix gradients_;
+  Scalar penalty_ = 0, primal_ = 0, smoothing_ = 0;
+  Scalar smoothed_primal_ = 0, smoothed_dual_ = 0;
+  Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();
+  Vector best_theta_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cross-entropy, gated program with nuclear norms: block coordinate proximal gradient.
+
+// Singular values of a small (g, K) matrix.
+Vector singular_values(const Eigen::MatrixXd& a) {
+  return Eigen::JacobiSVD<Eigen::MatrixXd>(a).singularValues();
+}
+
+class NuclearEngine {
+ public:
+  NuclearEngine(const MatrixCRef& X, const MatrixCRef& Y, const PatternSet& patterns, Scalar beta,
+                const LossSettings& settings, InterruptCheck* interrupt)
+      : X_(X), Y_(Y), patterns_(patterns), beta_(beta), settings_(settings),
+        interrupt_(interrupt), n_(X.rows()), g_(X.cols()), p_(patterns.size()), k_(Y.cols()),
+        lipschitz_(Vector::Constant(p_, -1)), step_estimates_(Vector::Zero(p_)), in_ws_(static_cast<std::size_t>(p_), 0) {
+    v_.setZero(g_, p_ * k_);
+  }
+
+  void warm_start(const Matrix* v0) {
+    if (v0) v_ = *v0;
+  }
+
+  LossSolution run() {
+    predict();
+    certify();
+    for (Index i = 0; i < p_; ++i)
+      if (block(i).squaredNorm() > 0 || bounds_[i] > beta_) add_to_ws(i);
+    Index epoch = 0;
+    bool converged = relative(primal_, best_dual_) <= settings_.tol;
+    while (!converged && epoch < settings_.max_iter) {
+      for (Index i : ws_) step_block(i);
+      ++epoch;
+      anderson_step();
+      if (epoch % 5 != 0 && epoch < settings_.max_iter) continue;
+      predict();  // from scratch: no drift in the certified quantities
+      certify();
+      for (Index i = 0; i < p_; ++i)
+        if (bounds_[i] > beta_) add_to_ws(i);
+      if (settings_.verbose)
+        std::fprintf(stderr, "dualnet: epoch %ld  working set %ld  primal %.12e  dual %.12e  "
+                     "relative gap %.3e\n", static_cast<long>(epoch),
+                     static_cast<long>(ws_.size()), primal_, best_dual_,
+                     relative(primal_, best_dual_));
+      converged = relative(primal_, best_dual_) <= settings_.tol;
+    }
+    LossSolution out;
+    out.v = v_;
+    out.w = Matrix::Zero(g_, p_ * k_);
+    fill_certificate(out, primal_, best_dual_, best_theta_, converged, epoch);
+    for (Index i = 0; i < p_; ++i) out.n_active += block(i).squaredNorm() > 0 ? 1 : 0;
+    return out;
+  }
+
+ private:
+  void poll() {
+    if (interrupt_) interrupt_->poll();
+  }
+  Eigen::MatrixXd block(Index i) const { return v_.middleCols(i * k_, k_); }
+
+  void add_to_ws(Index i) {
+    if (in_ws_[static_cast<std::size_t>(i)]) return;
+    in_ws_[static_cast<std::size_t>(i)] = 1;
+    ws_.push_back(i);
+  }
+
+  void predict() {
+    z_.setZero(n_, k_);
+    for (Index i = 0; i < p_; ++i) {
+      const Eigen::MatrixXd b = block(i);
+      if (b.squaredNorm() == 0) continue;
+      patterns_.for_each_active(i, [&](Index row) { z_.row(row) += X_.row(row) * b; });
+    }
+    probabilities_ = softmax_rows(z_);
+  }
+
+  Scalar block_lipschitz(Index i) {
+    if (lipschitz_[i] < 0) {
+      const Matrix gram = block_gram(X_, patterns_, i);
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(Eigen::MatrixXd(gram),
+                                                         Eigen::EigenvaluesOnly);
+      lipschitz_[i] = 0.5 * std::max(eig.eigenvalues().maxCoeff(), Scalar{0});
+    }
+    return lipschitz_[i];
+  }
+
+  // Cross-entropy of the rows of Z (n_i, K) against the rows of Y, and the softmax of Z.
+  static Scalar rows_loss(const Eigen::MatrixXd& Z, const Eigen::MatrixXd& Y, Eigen::MatrixXd* soft) {
+    Scalar total = 0;
+    for (Index r = 0; r < Z.rows(); ++r) {
+      const Scalar top = Z.row(r).maxCoeff();
+      const Eigen::RowVectorXd e = (Z.row(r).array() - top).exp();
+      const Scalar sum = e.sum();
+      total += top + std::log(sum) - Y.row(r).dot(Z.row(r));
+      if (soft) soft->row(r) = e / sum;
+    }
+    return total;
+  }
+
+  // Proximal gradient steps on block i until it stops moving (at most 20), with an adaptive
+  // step: the curvature estimate L starts at the last accepted one (the first time at 1/64 of
+  // the global bound) and doubles until the sufficient-decrease condition
+  // f(V') <= f(V) + <G, V' - V> + L/2 ||V' - V||^2 holds on the block's rows; the global bound
+  // lambda_max(X^T D_i X) / 2 always satisfies it. Confident predictions have a softmax
+  // curvature far below 1/2, so the steps are much longer than with the global bound.
+  void step_block(Index i) {
+    poll();
+    const Scalar global = block_lipschitz(i);
+    if (!(global > 0)) return;
+    std::vector<Index> rows;
+    rows.reserve(static_cast<std::size_t>(patterns_.count(i)));
+    patterns_.for_each_active(i, [&](Index row) { rows.push_back(row); });
+    const Index m = static_cast<Index>(rows.size());
+    Eigen::MatrixXd xi(m, g_), zi(m, k_), yi(m, k_), pi(m, k_);
+    for (Index r = 0; r < m; ++r) {
+      const Index row = rows[static_cast<std::size_t>(r)];
+      xi.row(r) = X_.row(row);
+      zi.row(r) = z_.row(row);
+      yi.row(r) = Y_.row(row);
+    }
+    Scalar f0 = rows_loss(zi, yi, &pi);
+    Scalar& estimate = step_estimates_[i];
+    Scalar lipschitz = estimate > 0 ? std::min(global, estimate) : global / 64;
+    Eigen::MatrixXd old = block(i);
+    for (int repeat = 0; repeat < 20; ++repeat) {
+      const Eigen::MatrixXd gradient = xi.transpose() * (pi - yi);
+      Eigen::MatrixXd updated, delta, z_new, p_new(m, k_);
+      Scalar f1 = 0;
+      for (;;) {
+        const Eigen::MatrixXd moved = old - gradient / lipschitz;
+        Eigen::JacobiSVD<Eigen::MatrixXd> svd(moved, Eigen::ComputeThinU | Eigen::ComputeThinV);
+        const Vector shrunk =
+            (svd.singularValues().array() - beta_ / lipschitz).max(Scalar{0}).matrix();
+        updated = svd.matrixU() * shrunk.asDiagonal() * svd.matrixV().transpose();
+        delta = updated - old;
+        z_new = zi + xi * delta;
+        f1 = rows_loss(z_new, yi, &p_new);
+        const Scalar model = f0 + (gradient.array() * delta.array()).sum() +
+                             0.5 * lipschitz * delta.squaredNorm();
+        if (f1 <= model + 1e-12 * std::abs(f0) || lipschitz >= global) break;
+        lipschitz = std::min(global, 2 * lipschitz);
+      }
+      estimate = lipschitz;
+      const Scalar change = delta.norm();
+      if (change == 0) break;
+      old = updated;
+      zi = z_new;
+      pi = p_new;
+      f0 = f1;
+      if (change <= 1e-3 * std::max(updated.norm(), kTiny)) break;
+    }
+    v_.middleCols(i * k_, k_) = old;
+    for (Index r = 0; r < m; ++r) {
+      const Index row = rows[static_cast<std::size_t>(r)];
+      z_.row(row) = zi.row(r);
+      probabilities_.row(row) = pi.row(r);
+    }
+  }
+
+  Scalar nuclear_penalty(const Matrix& v) const {
+    Scalar total = 0;
+    for (Index i = 0; i < p_; ++i) {
+      const Eigen::MatrixXd b = v.middleCols(i * k_, k_);
+      if (b.squaredNorm() > 0) total += singular_values(b).sum();
+    }
+    return total;
+  }
+
+  Matrix predictions(const Matrix& v) const {
+    Matrix z = Matrix::Zero(n_, k_);
+    for (Index i = 0; i < p_; ++i) {
+      const Eigen::MatrixXd b = v.middleCols(i * k_, k_);
+      if (b.squaredNorm() == 0) continue;
+      patterns_.for_each_active(i, [&](Index row) { z.row(row) += X_.row(row) * b; });
+    }
+    return z;
+  }
+
+  // Anderson acceleration of the epochs' iterates (as in the squared-loss solver; Bertrand et
+  // al., NeurIPS 2022): every kHistory epochs the affine combination of the last iterates that
+  // minimises the norm of the combined differences replaces the iterate if it lowers the
+  // objective. Cyclic block steps on overlapping blocks converge linearly but slowly along a few
+  // directions; the extrapolation follows them.
+  void anderson_step() {
+    history_.push_back(v_);
+    if (static_cast<Index>(history_.size()) < kHistory + 1) return;
+    Eigen::MatrixXd diffs(g_ * p_ * k_, kHistory);
+    for (Index j = 0; j < kHistory; ++j) {
+      const Matrix d = history_[static_cast<std::size_t>(j + 1)] - history_[static_cast<std::size_t>(j)];
+      diffs.col(j) = Eigen::Map<const Vector>(d.data(), d.size());
+    }
+    Eigen::MatrixXd gram = diffs.transpose() * diffs;
+    const Scalar trace = gram.trace();
+    std::vector<Matrix> window;
+    window.swap(history_);
+    history_.push_back(window.back());
+    if (!(trace > 0)) return;
+    gram.diagonal().array() += 1e-12 * trace;
+    Vector c = gram.ldlt().solve(Vector::Ones(kHistory));
+    const Scalar total = c.sum();
+    if (!c.allFinite() || !std::isfinite(total) || total == 0) return;
+    c /= total;
+    Matrix candidate = Matrix::Zero(g_, p_ * k_);
+    for (Index j = 0; j < kHistory; ++j) candidate += c[j] * window[static_cast<std::size_t>(j + 1)];
+    const Matrix z = predictions(candidate);
+    const Scalar value = cross_entropy_value(z, Y_) + beta_ * nuclear_penalty(candidate);
+    const Scalar current = cross_entropy_value(z_, Y_) + beta_ * nuclear_penalty(v_);
+    if (!(value < current)) return;
+    v_ = candidate;
+    z_ = z;
+    probabilities_ = softmax_rows(z_);
+    history_.clear();
+    history_.push_back(v_);
+  }
+
+  void certify() {
+    const Matrix lambda = Matrix(Y_) - probabilities_;
+    bounds_.setZero(p_);
+    std::vector<BlockMatrix> gradients(static_cast<std::size_t>(k_));
+    for (Index c = 0; c < k_; ++c) {
+      const Vector column = lambda.col(c);
+      all_block_gradients(X_, patterns_, column.data(), gradients[static_cast<std::size_t>(c)]);
+    }
+    Scalar largest = 0, penalty = 0;
+    Eigen::MatrixXd a(g_, k_);
+    for (Index i = 0; i < p_; ++i) {
+      poll();
+      for (Index c = 0; c < k_; ++c) a.col(c) = gradients[static_cast<std::size_t>(c)].col(i);
+      bounds_[i] = singular_values(a)[0];
+      largest = std::max(largest, bounds_[i]);
+      const Eigen::MatrixXd b = block(i);
+      if (b.squaredNorm() > 0) penalty += singular_values(b).sum();
+    }
+    const Matrix theta = lambda / dual_scaling(largest, beta_);
+    const Scalar dual = cross_entropy_dual_objective(theta, Y_);
+    primal_ = cross_entropy_value(z_, Y_) + beta_ * penalty;
+    if (dual > best_dual_ || best_theta_.size() == 0) {
+      best_dual_ = dual;
+      best_theta_ = theta;
+    }
+  }
+
+  const MatrixCRef& X_;
+  const MatrixCRef& Y_;
+  const PatternSet& patterns_;
+  const Scalar beta_;
+  const LossSettings settings_;
+  InterruptCheck* interrupt_;
+  const Index n_, g_, p_, k_;
+  Vector lipschitz_;       // lambda_max(X^T D_i X) / 2 (computed on first use; -1 before)
+  Vector step_estimates_;  // last accepted curvature estimate of each block (0: none yet)
+  std::vector<char> in_ws_;
+  std::vector<Index> ws_;
+  Matrix v_;  // (g, P K)
+  Matrix z_, probabilities_;  // (n, K)
+  Vector bounds_;
+  static constexpr Index kHistory = 5;
+  std::vector<Matrix> history_;  // iterates of the epochs since the last Anderson step
+  Scalar primal_ = 0;
+  Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();
+  Matrix best_theta_;
+};
+
+}  // namespace
+
+LossSolution solve_binary_loss(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
+                               Scalar beta, const LossSettings& settings, const Matrix* v0,
+                               const Matrix* w0, InterruptCheck* interrupt) {
+  validate_convex_problem(X, y, patterns, beta, convex_settings(settings), v0, w0);
+  if (settings.loss == LossKind::cross_entropy)
+    throw std::invalid_argument("loss: cross-entropy takes one-hot targets (solve_cross_entropy)");
+  for (Index k = 0; k < y.size(); ++k)
+    if (y[k] != 1 && y[k] != -1)
+      throw std::invalid_argument("y must hold -1 or +1 only, got " + std::to_string(y[k]) +
+                                  " at index " + std::to_string(k));
+  const bool relu = settings.program == ConvexProgram::relu;
+  check_memory_budget(saturating_add(array_bytes({relu ? 8 : 5, X.cols(), patterns.size()},
+                                                 sizeof(Scalar)),
+                                     array_bytes({X.rows(), X.cols()}, sizeof(Scalar))),
+                      "the loss solver over " + std::to_string(patterns.size()) + " patterns");
+  BinaryEngine engine(X, y, patterns, beta, settings, interrupt);
+  engine.warm_start(v0, w0);
+  return engine.run();
+}
+
+LossSolution solve_cross_entropy_gated(const MatrixCRef& X, const MatrixCRef& Y,
+                                       const PatternSet& patterns, Scalar beta,
+                                       const LossSettings& settings, const Matrix* v0,
+                                       InterruptCheck* interrupt) {
+  const Index k = Y.cols();
+  if (k < 2)
+    throw std::invalid_argument("Y must have at least 2 columns (classes), got shape " +
+                                shape(Y.rows(), k));
+  const Vector first_class = Y.col(0);
+  const Matrix v0_first = v0 && v0->cols() == patterns.size() * k
+                              ? Matrix(v0->leftCols(patterns.size())) : Matrix();
+  if (v0 && v0->cols() != patterns.size() * k)
+    throw std::invalid_argument("v0 has shape " + shape(v0->rows(), v0->cols()) + " but " +
+                                shape(X.cols(), patterns.size() * k) + " is needed");
+  validate_convex_problem(X, first_class, patterns, beta, convex_settings(settings),
+                          v0 ? &v0_first : nullptr, nullptr);
+  if (v0 && !v0->allFinite()) throw std::invalid_argument("v0 contains NaN or infinity");
+  for (Index row = 0; row < Y.rows(); ++row) {
+    Scalar total = 0;
+    for (Index c = 0; c < k; ++c) {
+      if (Y(row, c) != 0 && Y(row, c) != 1)
+        throw std::invalid_argument("Y must be one-hot, got " + std::to_string(Y(row, c)) +
+                                    " at row " + std::to_string(row));
+      total += Y(row, c);
+    }
+    if (total != 1)
+      throw std::invalid_argument("Y must be one-hot: row " + std::to_string(row) + " sums to " +
+                                  std::to_string(total));
+  }
+  check_memory_budget(array_bytes({3 + k, X.cols(), patterns.size() * k}, sizeof(Scalar)),
+                      "the cross-entropy solver over " + std::to_string(patterns.size()) +
+                          " patterns and " + std::to_string(k) + " classes");
+  NuclearEngine engine(X, Y, patterns, beta, settings, interrupt);
+  engine.warm_start(v0);
+  return engine.run();
+}
+
+}  // namespace dualnet

@@ -1,0 +1,60 @@
+"""A short local search on the non-convex network, used to seed column generation.
+
+Full-batch Adam (Kingma & Ba, ICLR 2015) on the weight-decay objective
+
+    1/2 ||(X U)_+ a - y||^2 + beta/2 (||U||_F^2 + ||a||^2)
+
+for a fixed number of steps. Its only role is to propose activation patterns (and a feasible
+starting point) for the convex program: the convex solve over the network's own patterns is
+never worse than the network, and pricing then adds what the local search missed. The problem is
+solved in rescaled units, so that one learning rate suits every data scale: with Xa = r X',
+y = s y' (r, s the root-mean-square row norm and target) and (U, a) = sqrt(s / r) (U', a'), the
+objective is s^2 times the same objective in primed units with beta' = beta / (r s) (the
+network is positively homogeneous of degree 2 in (U, a) and linear in X).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["train_network"]
+
+#: Hidden neurons of the seeding network.
+DEFAULT_WIDTH = 64
+#: Adam steps of the seeding network.
+DEFAULT_STEPS = 600
+_LEARNING_RATE = 2e-2
+
+
+def train_network(Xa, y, beta, rng, *, width=DEFAULT_WIDTH, steps=DEFAULT_STEPS):
+    """Adam on the weight-decay objective; returns (first_layer (g, m), second_layer (m,)).
+
+    ``Xa`` (n, g) already holds the ones column when a bias is used. The learning rate decays
+    linearly to zero over ``steps``.
+    """
+    n, g = Xa.shape
+    r = float(np.sqrt(np.mean(np.sum(Xa * Xa, axis=1)))) or 1.0
+    s = float(np.sqrt(np.mean(y * y))) or 1.0
+    X = Xa / r
+    target = y / s
+    lam = beta / (r * s)
+    U = rng.standard_normal((g, width))  # X rows have unit mean square norm: O(1) products
+    a = rng.standard_normal(width) / np.sqrt(width)
+    params = [U, a]
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    for t in range(1, steps + 1):
+        Z = X @ U
+        H = np.maximum(Z, 0.0)
+        residual = H @ a - target
+        grads = [X.T @ (np.outer(residual, a) * (Z > 0)) + lam * U, H.T @ residual + lam * a]
+        rate = _LEARNING_RATE * (1.0 - (t - 1) / steps)
+        for p, grad, m1, m2 in zip(params, grads, first, second):
+            m1 *= b1
+            m1 += (1 - b1) * grad
+            m2 *= b2
+            m2 += (1 - b2) * grad * grad
+            p -= rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + eps)
+    scale = np.sqrt(s / r)  # back to the original units
+    return U * scale, a * scale
