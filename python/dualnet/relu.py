@@ -479,6 +479,8 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
               warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
               max_time=None, loss="squared"):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
+    # Before any copy of X (every path below makes one): refuse what cannot fit, with the estimate.
+    check_fit_memory(X, _pattern_count(patterns), model, bias)
     if not (isinstance(loss, str) and loss == "squared"):
         from ._loss_fit import fit_loss
 
@@ -498,7 +500,6 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
                                init=init, warning=warning, beta_name=beta_name,
                                n_threads=n_threads, max_time=max_time)
-    check_fit_memory(X, _pattern_count(patterns), model, bias)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
