@@ -35,6 +35,19 @@ def _estimator_fit(X, y, alpha, random_state):
     return dualnet.ConvexReLURegressor(alpha=alpha, random_state=random_state).fit(X, y)
 
 
+_DASK_X0 = object()  # stands for X0 as a dask array (built only where dask is installed)
+
+
+def _sharded(X, **kwargs):
+    dask = pytest.importorskip("dask")
+    import dask.array as da
+
+    if X is _DASK_X0:
+        X = da.from_array(X0, chunks=(6, 2))
+    with dask.config.set(scheduler="sync"):  # no thread pool per call: quick examples
+        return dualnet.fit_gated_sharded(X, **kwargs)
+
+
 # function, valid keyword arguments, how arguments are named in messages
 CALLS = {
     "activation_patterns": (dualnet.activation_patterns,
@@ -61,6 +74,21 @@ CALLS = {
                                       second_layer=np.ones(3), patterns=PATTERNS0, bias=False)),
     "certify_linear": (dualnet.certify_linear, dict(X=X0, y=Y0, beta=0.5,
                                                     layers=[np.ones((2, 3)), np.ones(3)])),
+    "fit_relu_batch": (dualnet.fit_relu_batch,
+                       dict(problems=[dict(X=X0, y=Y0, beta=0.1, random_state=0)], n_jobs=None,
+                            progress=False)),
+    "problems_over_targets": (dualnet.problems_over_targets,
+                              dict(X=X0, Y=np.column_stack([Y0, -Y0]), beta=0.1, patterns=None,
+                                   bias=False, random_state=0, max_patterns=1000, n_gates=100)),
+    "problems_over_betas": (dualnet.problems_over_betas,
+                            dict(X=X0, y=Y0, betas=[0.5, 0.1], patterns=PATTERNS0, bias=False)),
+    "problems_over_folds": (dualnet.problems_over_folds,
+                            dict(X=X0, y=Y0, beta=0.1, cv=3, bias=False, random_state=0)),
+    "estimate_memory": (dualnet.estimate_memory,
+                        dict(n_samples=100, n_features=3, n_patterns=10, model="gated",
+                             bias=False, dtype=np.float32, c_contiguous=True)),
+    "fit_gated_sharded": (_sharded, dict(X=_DASK_X0, y=Y0, beta=0.5, gates=PATTERNS0.gates,
+                                         bias=False, tol=1e-2, max_iter=5, n_power_iter=2)),
     "feasible_dual_point": (
         lambda loss, yhat, y, beta: feasible_dual_point(loss, yhat, y, beta,
                                                         lambda lam: float(np.abs(lam).sum())),

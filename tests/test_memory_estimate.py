@@ -21,7 +21,7 @@ def test_estimate_parts_match_their_closed_forms():
     # what n * P doubles would (8 GiB).
     big = dualnet.estimate_memory(10**6, 50, 1024)
     assert big.total_bytes < 10**6 * 1024 * 8 / 10
-    with pytest.raises(ValueError, match="sizes must be >= 0"):
+    with pytest.raises(ValueError, match="n_samples must be >= 0"):
         dualnet.estimate_memory(-1, 2, 3)
 
 

@@ -15,7 +15,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validation import as_data_matrix, check_positive_integer, check_random_state
+from ._validation import (
+    as_data_matrix,
+    as_real_array,
+    as_target_vector,
+    check_positive,
+    check_random_state,
+    check_same_rows,
+)
 from .relu import fit_relu
 
 __all__ = ["fit_relu_batch", "problems_over_betas", "problems_over_folds", "problems_over_targets"]
@@ -152,31 +159,54 @@ def fit_relu_batch(problems, *, n_jobs=None, progress=False, **shared) -> list:
             raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
-    from joblib import Parallel, delayed
+    if not kwargs:
+        return []
+    from joblib import Parallel, cpu_count, delayed
 
     if n_jobs is None:
         parallel = Parallel(return_as="generator_unordered")
     else:
-        parallel = Parallel(n_jobs=int(n_jobs), backend="threading",
-                            return_as="generator_unordered")
+        # Never more threads than problems (joblib would start them all).
+        threads = min(cpu_count() if n_jobs == -1 else int(n_jobs), len(kwargs))
+        parallel = Parallel(n_jobs=threads, backend="threading", return_as="generator_unordered")
     results = [None] * len(kwargs)
     report = _Progress(len(kwargs), bool(progress))
-    if not kwargs:
-        return results
     for index, fit in parallel(delayed(_solve_one)(k, problem) for k, problem in enumerate(kwargs)):
         results[index] = fit
         report.step()
     return results
 
 
+def _check_bias(bias) -> bool:
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    return bool(bias)
+
+
+def _positive_values(values, name: str, size=None) -> np.ndarray:
+    """A 1-D float array of positive finite values (a scalar broadcast to ``size``)."""
+    arr = as_real_array(values, name)
+    if size is not None and arr.ndim == 0:
+        arr = np.full(size, float(arr))
+    if arr.ndim != 1 or arr.size == 0 or (size is not None and arr.size != size):
+        expected = f"({size},)" if size is not None else "(k,) with k >= 1"
+        raise ValueError(f"{name} must be a scalar or have shape {expected}, got shape "
+                         f"{arr.shape}")
+    for value in arr:
+        check_positive(float(value), name)
+    return arr
+
+
 def _shared_patterns(X, patterns, bias, random_state, max_patterns, n_gates):
     """One pattern set for every problem on X (computed here unless given)."""
-    if patterns is not None:
-        return patterns
-    from .patterns import activation_patterns
+    from .relu import _as_patterns
 
-    return activation_patterns(X, bias=bias, method="auto", max_patterns=max_patterns,
-                               n_gates=n_gates, random_state=random_state)
+    if patterns is None:
+        from .patterns import activation_patterns
+
+        return activation_patterns(X, bias=bias, method="auto", max_patterns=max_patterns,
+                                   n_gates=n_gates, random_state=random_state)
+    return _as_patterns(patterns, X, bias, random_state)
 
 
 def problems_over_targets(X, Y, beta, *, patterns=None, bias=False, random_state=None,
@@ -202,12 +232,14 @@ def problems_over_targets(X, Y, beta, *, patterns=None, bias=False, random_state
         ``{"X", "y", "beta", "patterns", "bias"}`` per target, for :func:`fit_relu_batch`.
     """
     X = as_data_matrix(X, "X")
-    Y = np.asarray(Y)
-    if Y.ndim != 2:
+    Y = as_real_array(Y, "Y")
+    if Y.ndim != 2 or Y.shape[1] == 0:
         raise ValueError(f"Y must be 2-D with shape (n_samples, n_targets), got shape {Y.shape}")
-    if Y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
-    betas = np.broadcast_to(np.asarray(beta, dtype=float), (Y.shape[1],))
+    check_same_rows(X.shape[0], Y.shape[0], "Y")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("Y contains NaN or infinity")
+    betas = _positive_values(beta, "beta", Y.shape[1])
+    bias = _check_bias(bias)
     shared = _shared_patterns(X, patterns, bias, random_state, max_patterns, n_gates)
     return [{"X": X, "y": np.ascontiguousarray(Y[:, k]), "beta": float(betas[k]),
              "patterns": shared, "bias": bias} for k in range(Y.shape[1])]
@@ -227,9 +259,9 @@ def problems_over_betas(X, y, betas, *, patterns=None, bias=False, random_state=
         One problem per beta, in the order given.
     """
     X = as_data_matrix(X, "X")
-    betas = np.atleast_1d(np.asarray(betas, dtype=float))
-    if betas.ndim != 1 or betas.size == 0:
-        raise ValueError(f"betas must be a non-empty 1-D sequence, got shape {betas.shape}")
+    y = as_target_vector(y, X.shape[0], "y")
+    betas = _positive_values(betas, "betas")
+    bias = _check_bias(bias)
     shared = _shared_patterns(X, patterns, bias, random_state, max_patterns, n_gates)
     return [{"X": X, "y": y, "beta": float(b), "patterns": shared, "bias": bias} for b in betas]
 
@@ -263,16 +295,18 @@ def problems_over_folds(X, y, beta, *, cv=5, bias=False, random_state=None, max_
     from .patterns import activation_patterns
 
     X = as_data_matrix(X, "X")
-    y = np.asarray(y)
+    y = as_target_vector(y, X.shape[0], "y")
+    beta = check_positive(beta, "beta")
+    bias = _check_bias(bias)
+    n = X.shape[0]
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, (bool, np.bool_)):
-        k = check_positive_integer(cv, "cv")
-        if k < 2 or k > X.shape[0]:
-            raise ValueError(f"cv must be between 2 and n_samples={X.shape[0]}, got {k}")
+        if cv < 2 or cv > n:
+            raise ValueError(f"cv must be between 2 and n_samples={n}, got {cv}")
         from sklearn.model_selection import KFold
 
-        splits = list(KFold(k).split(X))
+        splits = list(KFold(int(cv)).split(X))
     else:
-        splits = [(np.asarray(train), np.asarray(test)) for train, test in cv]
+        splits = _check_splits(cv, n)
     rng = check_random_state(random_state)
     problems = []
     for train, _ in splits:
@@ -280,6 +314,34 @@ def problems_over_folds(X, y, beta, *, cv=5, bias=False, random_state=None, max_
         patterns = activation_patterns(X[train], bias=bias, method="auto",
                                        max_patterns=max_patterns, n_gates=n_gates,
                                        random_state=seed)
-        problems.append({"X": X[train], "y": y[train], "beta": float(beta), "patterns": patterns,
+        problems.append({"X": X[train], "y": y[train], "beta": beta, "patterns": patterns,
                          "bias": bias})
     return problems, splits
+
+
+def _check_splits(cv, n: int) -> list:
+    """(train, test) pairs of row indices in [0, n), each part non-empty."""
+    message = "cv must be an int >= 2 or an iterable of (train, test) arrays of row indices"
+    if isinstance(cv, (str, bytes, Mapping)) or isinstance(cv, (bool, np.bool_)):
+        raise TypeError(f"{message}, got {type(cv).__name__}")
+    try:
+        pairs = [tuple(pair) for pair in cv]
+    except TypeError:
+        raise TypeError(f"{message}, got {type(cv).__name__}") from None
+    splits = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"{message}: an entry has {len(pair)} parts")
+        parts = []
+        for part in pair:
+            idx = np.asarray(part)
+            if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+                raise ValueError(f"{message}: got an entry of dtype {idx.dtype} and shape "
+                                 f"{idx.shape}")
+            if idx.min() < 0 or idx.max() >= n:
+                raise ValueError(f"{message}: an index is outside [0, {n})")
+            parts.append(idx.astype(np.intp))
+        splits.append(tuple(parts))
+    if not splits:
+        raise ValueError(f"{message}: got no split")
+    return splits

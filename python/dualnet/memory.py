@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from ._validation import check_choice, check_integer
 
 __all__ = ["MemoryEstimate", "estimate_memory"]
 
@@ -90,9 +91,17 @@ def estimate_memory(n_samples, n_features, n_patterns, *, model="relu", bias=Fal
     -------
     MemoryEstimate
     """
-    n, d, p = (int(v) for v in (n_samples, n_features, n_patterns))
-    if min(n, d, p) < 0:
-        raise ValueError(f"sizes must be >= 0, got n_samples={n}, n_features={d}, n_patterns={p}")
+    n = check_integer(n_samples, "n_samples", minimum=0)
+    d = check_integer(n_features, "n_features", minimum=0)
+    p = check_integer(n_patterns, "n_patterns", minimum=0)
+    check_choice(model, "model", ("relu", "gated"))
+    for name, flag in (("bias", bias), ("c_contiguous", c_contiguous)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be a numpy dtype: {exc}") from None
     g = d + int(bool(bias))
     data = n * g * 8 if _needs_copy(dtype, c_contiguous, bool(bias)) else 0
     words = -(-n // 64)
@@ -113,12 +122,20 @@ def check_fit_memory(X, n_patterns: int, model: str, bias: bool) -> None:
     X is inspected, not converted: this runs before the copy it accounts for.
     """
     shape = getattr(X, "shape", None)
-    if shape is None or len(shape) != 2:
+    if shape is None:
         return  # lists and the like: validation reports the shape, conversion allocates anyway
     flags = getattr(X, "flags", None)
     contiguous = bool(getattr(flags, "c_contiguous", False))
-    estimate = estimate_memory(shape[0], shape[1], n_patterns, model=model, bias=bias,
-                               dtype=getattr(X, "dtype", np.float64), c_contiguous=contiguous)
+    if not isinstance(model, str) or model not in ("relu", "gated") or \
+            not isinstance(bias, (bool, np.bool_)):
+        return  # validation names the argument
+    try:
+        n, d = (int(v) for v in shape)
+        dtype = np.dtype(getattr(X, "dtype", np.float64))
+    except (TypeError, ValueError):
+        return  # not a 2-D array: validation reports it
+    estimate = estimate_memory(n, d, n_patterns, model=model, bias=bool(bias), dtype=dtype,
+                               c_contiguous=contiguous)
     what = (f"a {model} solve on X of shape {tuple(shape)} with {n_patterns} patterns "
             f"(data copy {estimate.data_bytes} B, patterns {estimate.pattern_bytes} B, "
             f"work vectors {estimate.work_bytes} B, solver {estimate.solver_bytes} B)")

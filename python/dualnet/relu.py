@@ -479,7 +479,7 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
               warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
               max_time=None, loss="squared"):
     """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
-    # Before any branch converts X: an oversized request fails here, naming its estimate.
+    # Before any copy of X (every path below makes one): refuse what cannot fit, with the estimate.
     check_fit_memory(X, _pattern_count(patterns), model, bias)
     if not (isinstance(loss, str) and loss == "squared"):
         from ._loss_fit import fit_loss

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_positive, check_positive_integer
+from ._validation import as_real_array, as_target_vector, check_positive, check_positive_integer
 
 __all__ = ["ShardedFit", "fit_gated_sharded"]
 
@@ -135,7 +135,8 @@ def fit_gated_sharded(X, y, beta, gates, *, bias=False, tol=1e-6, max_iter=20000
         Stop once the certified relative gap is at most ``tol``.
     max_iter : int, default=20000
     n_power_iter : int, default=30
-        Power iterations estimating the step size 1 / ||[D_1 X, ..., D_P X]||^2.
+        Most power iterations estimating the step size 1 / ||[D_1 X, ..., D_P X]||^2 (they stop
+        once the estimate changes by less than 0.1%).
     verbose : bool, default=False
         Print the certificate every 50 iterations.
 
@@ -157,11 +158,17 @@ def fit_gated_sharded(X, y, beta, gates, *, bias=False, tol=1e-6, max_iter=20000
         raise TypeError(f"X must be a dask.array.Array, got {type(X).__name__}")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D with shape (n_samples, n_features), got shape {X.shape}")
-    if not isinstance(bias, (bool, np.bool_)):
-        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
     n, d = X.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must have rows and columns, got shape {X.shape}")
+    for name, flag in (("bias", bias), ("verbose", verbose)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
     g = d + int(bias)
-    gates = np.array(gates, dtype=np.float64)
+    with np.errstate(over="ignore"):  # a value beyond float64 becomes inf, refused below
+        gates = as_real_array(gates, "gates")
     if gates.ndim != 2 or gates.shape[0] != g or gates.shape[1] == 0:
         raise ValueError(f"gates must have shape (g, P) with g = {g} rows and P >= 1, got "
                          f"{gates.shape}")
@@ -171,6 +178,11 @@ def fit_gated_sharded(X, y, beta, gates, *, bias=False, tol=1e-6, max_iter=20000
     tol = check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter")
     n_power_iter = check_positive_integer(n_power_iter, "n_power_iter")
+    if isinstance(y, da.Array):
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"y must hold real numbers, got dtype {y.dtype}")
+    else:
+        y = as_target_vector(y, n, "y")
     y = da.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -203,10 +215,12 @@ def fit_gated_sharded(X, y, beta, gates, *, bias=False, tol=1e-6, max_iter=20000
     eigenvalue = 0.0
     for _ in range(n_power_iter):
         w = -full_pass(v, with_target=False)[0]
-        eigenvalue = float(np.linalg.norm(w))
+        previous, eigenvalue = eigenvalue, float(np.linalg.norm(w))
         if eigenvalue == 0:
             break
         v = w / eigenvalue
+        if abs(eigenvalue - previous) <= 1e-3 * eigenvalue:
+            break  # settled well within the 1.2 safety factor
     lipschitz = 1.2 * eigenvalue if eigenvalue > 0 else 1.0
 
     yy = float((y @ y).compute())
