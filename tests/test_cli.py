@@ -265,3 +265,22 @@ def test_reproduce_without_matplotlib_gives_numbers_and_one_note(tmp_path):
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["figures"] == [] and not list((tmp_path / "out").glob("*.png"))
     assert all(r["passed"] is not False for r in results["rows"])
+
+
+def test_results_of_separate_runs_are_merged(tmp_path):
+    from dualnet.experiments import Row, write_results
+
+    write_results(tmp_path, [Row("spline", "b", 2.0, None, "", None)], [str(tmp_path / "s.png")],
+                  quick=True, seconds=1.0)
+    write_results(tmp_path, [Row("linear", "a", 1.0, 1.0, "check", True)], [], quick=True,
+                  seconds=2.0)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["experiment"] for r in results["rows"]] == ["linear", "spline"]
+    assert results["figures"] == ["s.png"] and results["seconds"] == 3.0
+    # a rerun replaces the rows of its experiment; a run of the other kind starts afresh
+    write_results(tmp_path, [Row("spline", "c", 3.0)], [], quick=True, seconds=1.0)
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert [r["quantity"] for r in rows] == ["a", "c"]
+    write_results(tmp_path, [Row("vector", "d", 4.0)], [], quick=False, seconds=1.0)
+    assert len(json.loads((tmp_path / "results.json").read_text())["rows"]) == 1
+    assert "| vector | d | 4 |" in (tmp_path / "results.md").read_text()

@@ -78,10 +78,35 @@ def _number(value):
     return None if value is None else float(value)
 
 
+def _previous(json_path, rerun):
+    """Rows and figures of experiments not rerun now, from an earlier results.json in ``out``."""
+    try:
+        with open(json_path) as handle:
+            payload = json.load(handle)
+        rows = [Row(**row) for row in payload["rows"] if row["experiment"] not in rerun]
+        quick, seconds = bool(payload.get("quick")), float(payload.get("seconds", 0.0))
+        return rows, list(payload["figures"]), quick, seconds
+    except (OSError, ValueError, KeyError, TypeError):
+        return [], [], None, 0.0
+
+
 def write_results(out, rows, figures, *, quick, seconds):
-    """Write results.md and results.json to ``out``; returns both paths."""
+    """Write results.md and results.json to ``out``; returns both paths.
+
+    Rows of other experiments already in ``out/results.json`` from a run of the same kind
+    (``--quick`` or not) are kept, so experiments can be rerun one at a time; the table lists the
+    experiments in their usual order.
+    """
     markdown = os.path.join(out, "results.md")
     json_path = os.path.join(out, "results.json")
+    rerun = {row.experiment for row in rows}
+    old_rows, old_figures, old_quick, old_seconds = _previous(json_path, frozenset(rerun))
+    if old_quick == quick:
+        order = list(EXPERIMENTS)
+        rows = sorted(old_rows + list(rows), key=lambda row: order.index(row.experiment)
+                      if row.experiment in order else len(order))
+        figures = sorted(set(old_figures) | {os.path.basename(path) for path in figures})
+        seconds += old_seconds
     lines = [
         "| experiment | quantity | value | reference | check |",
         "|---|---|---|---|---|",
