@@ -55,8 +55,9 @@ STALL_TOL = 1e-4
 STALL_ROUNDS = 3
 #: Stop when the estimated global relative gap is below GAP_TOL (see ``_estimated_gap``).
 GAP_TOL = 1e-3
-#: Hidden neurons of the network trained to seed ``patterns="auto"`` (0: none).
+#: Hidden neurons and Adam steps of the network trained to seed ``patterns="auto"`` (0: none).
 SEED_WIDTH = 64
+SEED_STEPS = 2000
 #: A pattern is added when its dual constraint value exceeds beta * (1 + PRICE_TOL).
 PRICE_TOL = 1e-4
 # Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
@@ -247,14 +248,19 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             reason = "no_violation"
             if not final:  # solve to the caller's tol and price that dual point once more
                 tight = True
-                continue
+                found = ()
+                reason = None
         if reason is not None:
             stop = reason
             if final:
                 break
-            continue  # the closing solve
-        tight = round_tol <= tol
-        keep = idle < DROP_AFTER
+            # The closing solve, to the caller's tol over the patterns in use (zero blocks add
+            # nothing to the solution, only cost to the solve), from the current blocks.
+            found = ()
+        tight = not len(found) or round_tol <= tol
+        keep = (idle < DROP_AFTER) if len(found) else (idle == 0)
+        if not np.any(keep):  # an all-zero solution: keep the set as it is
+            keep = np.ones(len(patterns), dtype=bool)
         n_dropped += int(np.count_nonzero(~keep))
         n_added += len(found)
         v_keep, w_keep = np.asarray(fit.v)[:, keep], np.asarray(fit.w)[:, keep]
@@ -262,7 +268,8 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             patterns = _subset(patterns, keep)
         total = len(patterns) + len(found)
         v0, w0 = _pad(v_keep, total), _pad(w_keep, total)
-        patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
+        if len(found):
+            patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
         idle = np.concatenate([idle[keep], np.zeros(len(found), dtype=int)])
     report = ColumnGeneration(
         n_rounds=round_, n_added=n_added, n_starts=n_starts, n_evaluated=n_evaluated,
@@ -292,7 +299,8 @@ def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state):
                                    random_state=rng)
         if not base.exact and init is None:
             if SEED_WIDTH > 0:
-                first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH)
+                first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH,
+                                              steps=SEED_STEPS)
     else:
         base = patterns  # a Patterns or None
     if first is None:
