@@ -448,8 +448,9 @@ def fit_relu(
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
               warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
-              max_time=None):
-    """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
+              max_time=None, seed_options=None):
+    """fit_relu with the warning class and the name of the beta argument chosen by the caller;
+    ``seed_options`` (max_patterns, n_gates) shape the seed set of the pricing path."""
     if init is not None or patterns is None or isinstance(patterns, str):
         from .column_generation import fit_relu_priced
 
@@ -458,7 +459,7 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
                                init=init, warning=warning, beta_name=beta_name,
-                               n_threads=n_threads, max_time=max_time)
+                               n_threads=n_threads, max_time=max_time, **(seed_options or {}))
     check_fit_memory(X, _pattern_count(patterns), model, bias)
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
