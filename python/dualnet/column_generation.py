@@ -71,6 +71,8 @@ _N_WIDE = 2048
 class ColumnGeneration:
     """What the pricing loop of ``fit_relu`` did (``patterns="auto"`` or ``init=...``).
 
+    Deterministic for a fixed ``random_state`` unless the loop stopped on ``max_time``.
+
     Attributes
     ----------
     n_rounds : int
@@ -96,8 +98,6 @@ class ColumnGeneration:
         search found none), ``"gap"`` (the estimated gap to the full program, from the largest
         violation found, is below ``GAP_TOL``), ``"stalled"`` (relative progress below
         ``STALL_TOL``), ``"max_time"`` or ``"max_rounds"``.
-    seconds : float
-        Wall time of the loop.
     n_solver_iter : int
         Solver iterations (epochs) summed over every solve (one for a solve that certifies its
         start).
@@ -112,7 +112,6 @@ class ColumnGeneration:
     certificate: str
     n_dropped: int = 0
     stop: str = "no_violation"
-    seconds: float = 0.0
     n_solver_iter: int = 0
 
 
@@ -205,8 +204,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     if patterns.exact:
         fit = solve(patterns, v0, w0, tol, True)
         return dataclasses.replace(fit, pricing=ColumnGeneration(
-            1, 0, 0, 0, 0.0, 0.0, "global", stop="exact",
-            seconds=time.perf_counter() - started, n_solver_iter=max(1, fit.n_iter)))
+            1, 0, 0, 0, 0.0, 0.0, "global", stop="exact", n_solver_iter=max(1, fit.n_iter)))
     round_tol = max(tol, ROUND_TOL)
     idle = np.zeros(len(patterns), dtype=int)  # consecutive solves with zero blocks
     n_added = n_dropped = n_starts = n_evaluated = round_ = n_solver_iter = 0
@@ -282,7 +280,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         n_rounds=round_, n_added=n_added, n_starts=n_starts, n_evaluated=n_evaluated,
         max_value=float(max_value), max_violation=max(0.0, float(max_value) / beta - 1.0),
         certificate="relative", n_dropped=n_dropped, stop=stop,
-        seconds=time.perf_counter() - started, n_solver_iter=n_solver_iter,
+        n_solver_iter=n_solver_iter,
     )
     return dataclasses.replace(fit, pricing=report)
 
