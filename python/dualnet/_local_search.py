@@ -22,8 +22,8 @@ __all__ = ["train_network"]
 #: Hidden neurons of the seeding network.
 DEFAULT_WIDTH = 64
 #: Adam steps of the seeding network.
-DEFAULT_STEPS = 600
-_LEARNING_RATE = 2e-2
+DEFAULT_STEPS = 2000
+_LEARNING_RATE = 5e-2
 
 
 def train_network(Xa, y, beta, rng, *, width=DEFAULT_WIDTH, steps=DEFAULT_STEPS):

@@ -55,8 +55,9 @@ STALL_TOL = 1e-4
 STALL_ROUNDS = 3
 #: Stop when the estimated global relative gap is below GAP_TOL (see ``_estimated_gap``).
 GAP_TOL = 1e-3
-#: Hidden neurons of the network trained to seed ``patterns="auto"`` (0: none).
+#: Hidden neurons and Adam steps of the network trained to seed ``patterns="auto"`` (0: none).
 SEED_WIDTH = 64
+SEED_STEPS = 2000
 #: A pattern is added when its dual constraint value exceeds beta * (1 + PRICE_TOL).
 PRICE_TOL = 1e-4
 # Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
@@ -69,6 +70,8 @@ _N_WIDE = 2048
 @dataclass(frozen=True)
 class ColumnGeneration:
     """What the pricing loop of ``fit_relu`` did (``patterns="auto"`` or ``init=...``).
+
+    Deterministic for a fixed ``random_state`` unless the loop stopped on ``max_time``.
 
     Attributes
     ----------
@@ -95,8 +98,9 @@ class ColumnGeneration:
         search found none), ``"gap"`` (the estimated gap to the full program, from the largest
         violation found, is below ``GAP_TOL``), ``"stalled"`` (relative progress below
         ``STALL_TOL``), ``"max_time"`` or ``"max_rounds"``.
-    seconds : float
-        Wall time of the loop.
+    n_solver_iter : int
+        Solver iterations (epochs) summed over every solve (one for a solve that certifies its
+        start).
     """
 
     n_rounds: int
@@ -108,7 +112,7 @@ class ColumnGeneration:
     certificate: str
     n_dropped: int = 0
     stop: str = "no_violation"
-    seconds: float = 0.0
+    n_solver_iter: int = 0
 
 
 def network_patterns(Xa, first_layer, bias) -> Patterns:
@@ -183,8 +187,7 @@ def _estimated_gap(y, dual, beta, max_value, primal):
 
 
 def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state, v0=None,
-                     w0=None, max_rounds=DEFAULT_MAX_ROUNDS, max_add=DEFAULT_MAX_ADD,
-                     max_time=DEFAULT_MAX_TIME, verbose=False):
+                     w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False):
     """The pricing loop on validated, augmented data.
 
     ``seed`` is the starting Patterns; ``solve(patterns, v0, w0, tol, final)`` one solve returning
@@ -193,16 +196,18 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     attached as ``fit.pricing``.
     """
     started = time.perf_counter()
+    max_rounds = DEFAULT_MAX_ROUNDS if max_rounds is None else max_rounds
+    max_add = DEFAULT_MAX_ADD if max_add is None else max_add
+    max_time = DEFAULT_MAX_TIME if max_time is None else max_time
     rng = check_random_state(random_state)
     patterns = seed
     if patterns.exact:
         fit = solve(patterns, v0, w0, tol, True)
         return dataclasses.replace(fit, pricing=ColumnGeneration(
-            1, 0, 0, 0, 0.0, 0.0, "global", stop="exact",
-            seconds=time.perf_counter() - started))
+            1, 0, 0, 0, 0.0, 0.0, "global", stop="exact", n_solver_iter=max(1, fit.n_iter)))
     round_tol = max(tol, ROUND_TOL)
     idle = np.zeros(len(patterns), dtype=int)  # consecutive solves with zero blocks
-    n_added = n_dropped = n_starts = n_evaluated = round_ = 0
+    n_added = n_dropped = n_starts = n_evaluated = round_ = n_solver_iter = 0
     max_value = 0.0
     history = []
     tight = round_tol <= tol  # this round's solve uses the caller's tol
@@ -211,6 +216,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         round_ += 1
         final = tight or stop is not None
         fit = solve(patterns, v0, w0, tol if final else round_tol, final)
+        n_solver_iter += max(1, fit.n_iter)  # a solve that certifies its start counts one
         if stop is not None:
             break
         history.append(fit.primal_objective)
@@ -247,14 +253,19 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             reason = "no_violation"
             if not final:  # solve to the caller's tol and price that dual point once more
                 tight = True
-                continue
+                found = ()
+                reason = None
         if reason is not None:
             stop = reason
             if final:
                 break
-            continue  # the closing solve
-        tight = round_tol <= tol
-        keep = idle < DROP_AFTER
+            # The closing solve, to the caller's tol over the patterns in use (zero blocks add
+            # nothing to the solution, only cost to the solve), from the current blocks.
+            found = ()
+        tight = not len(found) or round_tol <= tol
+        keep = (idle < DROP_AFTER) if len(found) else (idle == 0)
+        if not np.any(keep):  # an all-zero solution: keep the set as it is
+            keep = np.ones(len(patterns), dtype=bool)
         n_dropped += int(np.count_nonzero(~keep))
         n_added += len(found)
         v_keep, w_keep = np.asarray(fit.v)[:, keep], np.asarray(fit.w)[:, keep]
@@ -262,23 +273,26 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             patterns = _subset(patterns, keep)
         total = len(patterns) + len(found)
         v0, w0 = _pad(v_keep, total), _pad(w_keep, total)
-        patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
+        if len(found):
+            patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
         idle = np.concatenate([idle[keep], np.zeros(len(found), dtype=int)])
     report = ColumnGeneration(
         n_rounds=round_, n_added=n_added, n_starts=n_starts, n_evaluated=n_evaluated,
         max_value=float(max_value), max_violation=max(0.0, float(max_value) / beta - 1.0),
         certificate="relative", n_dropped=n_dropped, stop=stop,
-        seconds=time.perf_counter() - started,
+        n_solver_iter=n_solver_iter,
     )
     return dataclasses.replace(fit, pricing=report)
 
 
-def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state):
+def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state, max_patterns=None,
+                  n_gates=None):
     """The starting set and warm start of ``fit_relu(patterns="auto" or ..., init=...)``.
 
     ``"auto"``: the exact set when Cover's bound on its size is at most
-    ``dualnet.patterns.DEFAULT_MAX_PATTERNS`` (``activation_patterns(method="auto")``'s rule),
-    else the patterns of ``DEFAULT_SEED_GATES`` random gates and, without ``init``, those of a
+    ``max_patterns`` (default ``dualnet.patterns.DEFAULT_MAX_PATTERNS``;
+    ``activation_patterns(method="auto")``'s rule), else the patterns of ``n_gates`` (default
+    ``DEFAULT_SEED_GATES``) random gates and, without ``init``, those of a
     network trained briefly by Adam (:mod:`dualnet._local_search`), which also warm-starts the
     first solve.
     Returns (seed Patterns, v0, w0); v0, w0 are None unless ``init`` carries a second layer.
@@ -288,11 +302,13 @@ def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state):
         first, second = _as_network(init, Xa.shape[1], bias)
     if isinstance(patterns, str):  # "auto": exact when affordable, else seeded and priced
         rng = check_random_state(random_state)
-        base = activation_patterns(X, bias=bias, method="auto", n_gates=DEFAULT_SEED_GATES,
+        base = activation_patterns(X, bias=bias, method="auto", max_patterns=max_patterns,
+                                   n_gates=DEFAULT_SEED_GATES if n_gates is None else n_gates,
                                    random_state=rng)
         if not base.exact and init is None:
             if SEED_WIDTH > 0:
-                first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH)
+                first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH,
+                                              steps=SEED_STEPS)
     else:
         base = patterns  # a Patterns or None
     if first is None:
@@ -335,7 +351,8 @@ def _as_network(init, g, bias):
 
 
 def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
-                    init, warning, beta_name, n_threads=None, max_time=None):
+                    init, warning, beta_name, n_threads=None, max_time=None,
+                    max_patterns=None, n_gates=None):
     """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop."""
     from .relu import _MODELS, _as_patterns, _augment, _solve
 
@@ -353,7 +370,8 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
     elif patterns is not None:
         patterns = _as_patterns(patterns, X, bias, random_state)
     Xa = _augment(X, bias)
-    seed, v0, w0 = seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state)
+    seed, v0, w0 = seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state,
+                                 max_patterns=max_patterns, n_gates=n_gates)
 
     max_time = DEFAULT_MAX_TIME if max_time is None else check_positive(max_time, "max_time")
     if n_threads is not None:

@@ -9,7 +9,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import check_choice, check_positive, check_positive_integer
 from .exceptions import ConvergenceWarning
-from .patterns import activation_patterns
 from .relu import _MODELS, _fit_relu
 
 __all__ = ["ConvexReLURegressor", "EstimatorConvergenceWarning"]
@@ -28,7 +27,10 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
 
     which is the summed-loss problem of :func:`dualnet.fit_relu` divided by n, with
     ``beta = alpha * n_samples``. The network is found by solving the equivalent convex program
-    over activation patterns (Pilanci & Ergen, ICML 2020) and certified by a duality gap.
+    over activation patterns (Pilanci & Ergen, ICML 2020) and certified by a duality gap. As in
+    :func:`dualnet.fit_relu` with ``patterns="auto"``: the exact pattern set when it is
+    affordable (global certificate), else column generation from a seed set (a short Adam run's
+    patterns and a few random gates, or those of ``init``), certified relative to the final set.
 
     Parameters
     ----------
@@ -41,12 +43,17 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         Give every hidden neuron a bias (a ones column is appended to X). The bias is regularized
         like the other weights.
     max_patterns : int or None, default=None
-        Passed to :func:`dualnet.activation_patterns` (method ``"auto"``): the largest pattern
-        set enumerated exactly; beyond it the patterns are sampled. The certificate is global
-        only when the pattern set is exact (``patterns_.exact``).
+        The largest pattern set enumerated exactly (Cover's bound on the count is compared with
+        it; None: ``dualnet.patterns.DEFAULT_MAX_PATTERNS``); beyond it the set is grown by
+        pricing. The certificate is global only when the pattern set is exact
+        (``patterns_.exact``).
     n_gates : int or None, default=None
-        Passed to :func:`dualnet.activation_patterns`: the number of random gates drawn when the
-        patterns are sampled.
+        Random gates of the seed set of column generation (None: 100).
+    init : None, array-like, pair, PyTorch or scikit-learn network, default=None
+        A trained network to polish (see :func:`dualnet.fit_relu`): its patterns seed the set and
+        the result is never worse than it (in the mean-loss objective above, up to ``tol``).
+    max_time : float or None, default=None
+        Time budget in seconds of column generation (None: 60).
     tol : float, default=1e-6
         Target certified relative duality gap.
     max_iter : int or None, default=None
@@ -71,8 +78,11 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         Certified relative gap (scale-free).
     converged_ : bool
     n_iter_ : int
+        Solver iterations summed over every solve.
     patterns_ : dualnet.Patterns
         The activation patterns used.
+    pricing_ : dualnet.column_generation.ColumnGeneration
+        What column generation did (``certificate`` "global" when the set is exact).
     result_ : dualnet.ReLUFit
         The full result of :func:`dualnet.fit_relu` (summed-loss convention).
     n_features_in_ : int
@@ -82,7 +92,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self, alpha=1e-3, *, model="relu", bias=True, max_patterns=None, n_gates=None, tol=1e-6,
-        max_iter=None, random_state=None, verbose=False,
+        max_iter=None, random_state=None, verbose=False, init=None, max_time=None,
     ):
         self.alpha = alpha
         self.model = model
@@ -93,6 +103,8 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.init = init
+        self.max_time = max_time
 
     def fit(self, X, y):
         """Fit the network.
@@ -115,14 +127,12 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         max_patterns = check_positive_integer(self.max_patterns, "max_patterns", allow_none=True)
         n_gates = check_positive_integer(self.n_gates, "n_gates", allow_none=True)
         n = X.shape[0]
-        patterns = activation_patterns(
-            X, bias=bool(self.bias), method="auto", max_patterns=max_patterns, n_gates=n_gates,
-            random_state=self.random_state,
-        )
         result = _fit_relu(
-            X, y, alpha * n, patterns=patterns, model=self.model, bias=bool(self.bias),
+            X, y, alpha * n, patterns="auto", model=self.model, bias=bool(self.bias),
             tol=self.tol, max_iter=self.max_iter, random_state=self.random_state,
             verbose=self.verbose, warning=EstimatorConvergenceWarning, beta_name="alpha",
+            init=self.init, max_time=self.max_time,
+            seed_options={"max_patterns": max_patterns, "n_gates": n_gates},
         )
         self.result_ = result
         self.first_layer_ = result.first_layer
@@ -131,8 +141,9 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         self.duality_gap_ = result.duality_gap / n
         self.relative_gap_ = result.relative_gap
         self.converged_ = result.converged
-        self.n_iter_ = result.n_iter
+        self.n_iter_ = result.pricing.n_solver_iter  # over every solve of column generation
         self.patterns_ = result.patterns
+        self.pricing_ = result.pricing
         return self
 
     def predict(self, X):

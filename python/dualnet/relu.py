@@ -477,8 +477,9 @@ def fit_relu(
 
 def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
               warning=ConvergenceWarning, beta_name="beta", init=None, n_threads=None,
-              max_time=None, loss="squared"):
-    """fit_relu with the warning class and the name of the beta argument chosen by the caller."""
+              max_time=None, loss="squared", seed_options=None):
+    """fit_relu with the warning class and the name of the beta argument chosen by the caller;
+    ``seed_options`` (max_patterns, n_gates) shape the seed set of the pricing path."""
     # Before any copy of X (every path below makes one): refuse what cannot fit, with the estimate.
     check_fit_memory(X, _pattern_count(patterns), model, bias)
     if not (isinstance(loss, str) and loss == "squared"):
@@ -499,7 +500,7 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
                                init=init, warning=warning, beta_name=beta_name,
-                               n_threads=n_threads, max_time=max_time)
+                               n_threads=n_threads, max_time=max_time, **(seed_options or {}))
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
