@@ -16,7 +16,8 @@ Programs (docs/theory.md sections 6 and 7), summed losses:
 scnn's convex models have the squared loss only: it is run on the same patterns with targets in
 {-1, +1} (binary) or one-hot (multiclass), lam = beta / n (its 1/(2n) convention), so its time and
 accuracies are comparable but its objective and gap are those of another program and are not
-reported. Clarabel's solution is scored with dualnet's own objective and certificate code
+reported; its ReLU solver (augmented Lagrangian) runs with at most 1000 primal and 1000 dual
+iterations. Clarabel's solution is scored with dualnet's own objective and certificate code
 (the duality toolkit's conjugates, block dual norms recomputed here), so gaps are comparable.
 
 MLPClassifier: one hidden layer of the width of dualnet's ReLU network, alpha = beta (its
@@ -139,7 +140,8 @@ def _scnn(X, gates, target, beta, relu):
 
     c = 1 if target.ndim == 1 else target.shape[1]
     model = ConvexReLU(gates, c=c) if relu else ConvexGatedReLU(gates, c=c)
-    solver = AL(model) if relu else RFISTA(model)
+    # The augmented Lagrangian's defaults took over 10 minutes on breast_cancer: capped here.
+    solver = AL(model, max_primal_iters=1000, max_dual_iters=1000) if relu else RFISTA(model)
     model, _ = optimize_model(model, solver, Metrics(), X, target, regularizer=NeuronGL1(
         beta / X.shape[0]), return_convex=True, unitize_data=False, dtype="float64")
     return model
