@@ -94,8 +94,12 @@ class BinaryEngine {
     certify();
     Index iteration = 0, inner_epochs = 0;
     Scalar inner_factor = 0.1;
-    bool converged = relative(primal_, best_dual_) <= settings_.tol;
-    while (!converged && iteration < settings_.max_iter) {
+    // Epoch budget of a subproblem: small at first (an early Newton step only needs a descent
+    // direction, and from zero at small beta the subproblem is as hard as a squared-loss fit),
+    // quadrupled whenever a step fails to decrease the objective.
+    Index inner_cap = 200;
+    const auto converged = [&] { return relative(primal_, best_dual_) <= settings_.tol; };
+    while (!converged() && iteration < settings_.max_iter) {
       poll();
       if (hinge_ && smoothed_primal_ - smoothed_dual_ <= 0.1 * (primal_ - best_dual_) &&
           smoothing_ > 1e-14) {
@@ -117,7 +121,7 @@ class BinaryEngine {
       const Scalar outer_gap = hinge_ ? smoothed_primal_ - smoothed_dual_ : primal_ - best_dual_;
       SolverSettings inner;
       inner.program = settings_.program;
-      inner.max_iter = settings_.max_inner_iter;
+      inner.max_iter = std::min(settings_.max_inner_iter, inner_cap);
       inner.tol = std::clamp(inner_factor * outer_gap / std::max(start, kTiny), Scalar{1e-13},
                              Scalar{1e-3});
       const ConvexSolution sub =
@@ -150,8 +154,9 @@ class BinaryEngine {
         // No decrease along the subproblem's solution: solve the next ones more accurately; once
         // they are as accurate as they get, the (smoothed) problem is solved to round-off, so
         // the hinge moves on to a smaller mu and the other losses stop.
-        if (inner.tol > 1e-13) {
+        if (inner.tol > 1e-13 || inner_cap < settings_.max_inner_iter) {
           inner_factor /= 100;
+          inner_cap = std::min(4 * inner_cap, settings_.max_inner_iter);
           continue;
         }
         if (!hinge_ || smoothing_ <= 1e-14) break;
@@ -169,12 +174,11 @@ class BinaryEngine {
                      "relative gap %.3e  smoothing %.1e\n",
                      static_cast<long>(iteration), static_cast<long>(sub.n_iter), primal_,
                      best_dual_, relative(primal_, best_dual_), smoothing_);
-      converged = relative(primal_, best_dual_) <= settings_.tol;
     }
     LossSolution out;
     out.v = v_;
     out.w = w_;
-    fill_certificate(out, primal_, best_dual_, best_theta_, converged, iteration);
+    fill_certificate(out, primal_, best_dual_, best_theta_, converged(), iteration);
     out.n_inner_iter = inner_epochs;
     out.smoothing = smoothing_;
     for (Index i = 0; i < p_; ++i) {

@@ -445,8 +445,8 @@ def fit_relu(
     loss : {"squared", "logistic", "hinge", "cross_entropy"}, default="squared"
         The loss, summed over samples. ``"logistic"`` (log(1 + exp(-y yhat))) and ``"hinge"``
         ((1 - y yhat)_+) take y in {-1, +1}; ``"cross_entropy"`` (softmax) takes one-hot targets
-        Y of shape (n_samples, K). See :func:`dualnet._loss_fit.fit_loss` for the methods and
-        the certificates; ``"squared"`` is the solver described above.
+        Y of shape (n_samples, K). ``"squared"`` is the solver described above; the others are
+        described in the Notes.
 
     Returns
     -------
@@ -469,6 +469,19 @@ def fit_relu(
     decrease below 1e-4 over three rounds) or on the time budget, then solve to ``tol``.
     ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
     stopped and whether the certificate is global or relative to the final set.
+
+    Classification losses (docs/theory.md section 6), all solved in the compiled core:
+    ``"logistic"`` and ``"hinge"`` by proximal Newton steps (Lee, Sun & Saunders, 2014) whose
+    subproblems are the squared-loss program on diag(sqrt h) X with the same patterns and cones
+    (h the loss curvature), with a line search on the objective; ``"hinge"`` runs on the smoothed
+    hinge mu log(1 + exp((1 - y yhat) / mu)) with mu decreased by continuation, and its objective
+    and certificate are those of the true hinge. ``"cross_entropy"`` with ``model="gated"`` is the
+    exact vector-output program min CE(sum_i D_i X V_i, Y) + beta sum_i ||V_i||_* (Sahiner et al.,
+    ICLR 2021), solved by block proximal gradient with singular-value shrinkage; with
+    ``model="relu"`` it is one-vs-rest: K logistic ReLU programs on 2 Y[:, k] - 1, whose
+    objectives, gaps and duals are summed (columns of ``dual``). Every certificate divides
+    lambda = -grad L(yhat) by max(1, max_i B_i / beta), B_i a bound of pattern i's dual norm, and
+    evaluates the conjugate there (:mod:`dualnet.duality.losses`).
     """
     return _fit_relu(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                      max_iter=max_iter, random_state=random_state, verbose=verbose, init=init,

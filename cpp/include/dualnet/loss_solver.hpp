@@ -9,7 +9,8 @@
 // which is the squared-loss program on X' = diag(sqrt h) X, y' = sqrt(h) t with the SAME patterns:
 // D_i commutes with the diagonal scaling, and the cones (2 D_i - I) X u >= 0 are unchanged for
 // h > 0. It is solved by solve_convex, warm-started at the current blocks, to a tolerance tied to
-// the outer gap; a backtracking line search on the true objective along the segment to its
+// the outer gap within an epoch budget (200 at first, quadrupled after a step that fails to
+// decrease the objective, up to max_inner_iter); a backtracking line search on the true objective along the segment to its
 // solution (which stays in the cones) keeps the iterates monotone. The curvature is floored at
 // |g| / 100 (the model then moves a sample's prediction by at most 100) and at 1e-12 of its
 // largest value, so every row keeps its direction.
