@@ -322,6 +322,7 @@ def test_masks_no_gate_realises(relu):
     )
 
 
+@pytest.mark.slow  # the ReLU case checks every block's cone dual norm with Clarabel (tens of seconds)
 @pytest.mark.parametrize("relu", [False, True])
 def test_one_dimensional_data_at_small_beta(relu):
     """Nearly collinear blocks (interval patterns of 1-D data): slow for plain cyclic BCD."""

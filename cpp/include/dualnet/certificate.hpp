@@ -29,15 +29,27 @@ inline Scalar dual_scaling(Scalar max_bound, Scalar beta) {
   return padded > beta ? padded / beta : Scalar{1};
 }
 
+// Per-block memory of the cone bound between certificates: the passive rows R of the last
+// projection and a factorisation of their least-squares problem, so that the next certificate
+// first tries mu = max(0, argmin_z ||c + A_R^T z||) at O(g |R|) cost (any mu >= 0 certifies),
+// and projects only when that bound is above the threshold.
+struct ConeBoundCache {
+  std::vector<Index> rows;
+  Eigen::MatrixXd columns;  // (g, |R|): a_k for k in R
+  Eigen::MatrixXd solve;    // (|R|, g): z = solve * c minimises ||c + columns z||
+};
+
 // Certified upper bound on max_{u in K, ||u|| <= 1} c^T u: ||c|| (mu = 0) when that is already at
-// most `threshold`, otherwise the Lawson-Hanson bound ||c + A^T mu||, warm-started from and
-// updating `rows`, stopped as soon as it is at most `threshold` or after `max_scans` passes over
-// the rows (the bound is valid at every iterate; a later call resumes from `rows`).
+// most `threshold`, then the cached rows' bound, otherwise the Lawson-Hanson bound
+// ||c + A^T mu||, warm-started from and updating the cache, stopped as soon as it is at most
+// `threshold` or after `max_scans` passes over the rows (the bound is valid at every iterate; a
+// later call resumes from the cached rows). n_scans counts the passes, n_solves the projections.
 struct ConeBound {
   Scalar bound = 0;
   Index n_scans = 0;
+  Index n_solves = 0;
 };
 ConeBound cone_dual_norm_bound(const PatternCone& cone, const Vector& c, Scalar threshold,
-                               std::vector<Index>& rows, Index max_scans);
+                               ConeBoundCache& cache, Index max_scans);
 
 }  // namespace dualnet
