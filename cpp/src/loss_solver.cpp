@@ -266,7 +266,7 @@ class BinaryEngine {
   const bool relu_, hinge_;
   const Index n_, g_, p_;
   Vector inverse_norms_;
-  std::vector<std::vector<Index>> bound_rows_;
+  std::vector<ConeBoundCache> bound_rows_;  // per block and sign: the warm start of its cone bound
   Matrix v_, w_;
   Vector z_, workspace_;
   BlockMatrix gradients_;
