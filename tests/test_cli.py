@@ -47,27 +47,49 @@ def test_console_script_is_declared():
     assert scripts.get("dualnet") == "dualnet.cli:console_main"
 
 
+def _readme_fit_output():
+    """The printed lines of ``dualnet fit`` that the README shows under its first command."""
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(r"```text\n\$ dualnet fit\n(.+?)\n```", readme, re.S)
+    assert block, "README shows no output of dualnet fit"
+    return block.group(1).splitlines()
+
+
 @pytest.mark.slow
 def test_fit_on_the_embedded_default(tmp_path):
-    done = dualnet_cli("fit", "--out", "model", "--tol", "1e-8", cwd=tmp_path)
+    # The README's first command, as written there (default tolerance 1e-6).
+    done = dualnet_cli("fit", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "n = 442, d = 10" in done.stdout and "relative gap" in done.stdout
-    report = json.loads((tmp_path / "model.json").read_text())
-    assert report["relative_gap"] <= 1e-8 and report["converged"]
-    assert report["patterns"]["method"] == "sample" and not report["patterns"]["exact"]
+    report = json.loads((tmp_path / "dualnet-model.json").read_text())
+    assert report["relative_gap"] <= 1e-6 and report["converged"]
+    # --patterns auto on d = 10: the exact set is unaffordable, the set is grown by pricing
+    assert report["patterns"]["method"] == "pricing" and not report["patterns"]["exact"]
+    # The README shows the lines this prints: same labels, same data line, a priced set.
+    printed = done.stdout.splitlines()
+    printed = printed[next(i for i, line in enumerate(printed) if line.startswith("data ")):]
+    shown = _readme_fit_output()
+    assert [line[:17] for line in shown] == [line[:17] for line in printed]
+    assert shown[0] == printed[0] and shown[1].startswith("patterns         priced: ")
     # Independent: the diabetes data standardised here, the objective from the saved weights.
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)
     X = (X - X.mean(0)) / X.std(0)
     y = (y - y.mean()) / y.std()
-    with np.load(tmp_path / "model.npz") as saved:
+    with np.load(tmp_path / "dualnet-model.npz") as saved:
         U, a, dual = saved["first_layer"], saved["second_layer"], saved["dual"]
         assert float(saved["beta"]) == report["beta"] == 10.0
     assert U.shape == (10, report["width"])
     primal = _objective(X, y, 10.0, U, a, False)
     assert primal == pytest.approx(report["primal_objective"], rel=1e-9)
     assert y @ dual - 0.5 * dual @ dual == pytest.approx(report["dual_objective"], rel=1e-9)
+    # The priced set does better than the optimum over the patterns of 1000 random gates.
+    sampled = dualnet.activation_patterns(X, method="sample", n_gates=1000, random_state=0)
+    assert primal < dualnet.fit_relu(X, y, 10.0, patterns=sampled).dual_objective
 
 
 @pytest.mark.slow
@@ -188,7 +210,20 @@ def _in_process(args, capsys):
     (("certify", "noweights.npz", "data.csv"), ("holds no network",)),
     (("patterns", "empty.csv"), ("empty",)),
     (("reproduce", "nothing", "--out", "r"), ("unknown experiment 'nothing'",)),
+    (("reproduce", "linear", "--out", "data.csv"), ("exists and is not a directory",)),
     (("frobnicate",), ("invalid choice",)),
+    (("fit", "data.csv", "--frobnicate"), ("unrecognized arguments: --frobnicate",)),
+    (("fit", "data.csv", "--tol", "-1"), ("argument --tol", "> 0")),
+    (("fit", "data.csv", "--seed", "abc"), ("argument --seed",)),
+    (("fit", "data.csv", "--max-iter", "0"), ("argument --max-iter", ">= 1")),
+    (("fit", "--target", "y"), ("--target needs a DATA file",)),
+    (("fit", "."), ("is a directory",)),
+    (("fit", "nan.csv"), ("NaN or infinite",)),
+    (("fit", "binary.csv"), ("not a text CSV file",)),
+    (("fit", "text.npz"), ("must be numeric",)),
+    (("fit", "data.csv", "--patterns", "exact", "--n-patterns", "5"),
+     ("--n-patterns applies to sampled patterns",)),
+    (("fit", "data.csv", "--loss", "logistic", "--quiet"), ("-1 and +1",)),
 ])
 def test_user_mistakes_print_one_line(small, args, fragments, capsys, monkeypatch):
     # In process (main() is what the console script runs); two of them also as subprocesses.
@@ -199,6 +234,9 @@ def test_user_mistakes_print_one_line(small, args, fragments, capsys, monkeypatc
     (tmp_path / "empty.csv").write_text("")
     np.savez(tmp_path / "noy.npz", X=X)
     np.savez(tmp_path / "noweights.npz", X=X)
+    (tmp_path / "nan.csv").write_text("a,b,target\n1,2,3\n4,nan,6\n")
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x01")
+    np.savez(tmp_path / "text.npz", X=np.array([["a", "b"]]), y=np.array([1.0]))
     _one_error_line(_in_process(args, capsys), *fragments)
     if args[1:2] in (("missing.csv",), ("bad.csv",)):
         _one_error_line(dualnet_cli(*args, cwd=tmp_path), *fragments)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["UsageError", "Dataset", "Progress", "load_data", "pattern_report", "write_json"]
+__all__ = ["UsageError", "Dataset", "Progress", "load_data", "pattern_report", "priced_report",
+           "write_json"]
 
 
 class UsageError(Exception):
@@ -141,11 +142,18 @@ def load_data(path=None, *, target=None, standardize=False) -> Dataset:
     return Dataset(X, y, f"{path}{suffix}", columns, target)
 
 
-def pattern_report(patterns, X, bias) -> dict:
-    """How much of the activation-pattern set ``patterns`` covers (for printing and JSON)."""
+def _cover_bound(X, bias) -> int:
+    """Cover's count of the arrangement of the rows of X (or [X, 1]): at most that many cells."""
     from .. import _core
     from ..patterns import _cover_count
 
+    Xa = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
+    m, r = _core.arrangement_size(np.ascontiguousarray(Xa))
+    return _cover_count(int(m), int(r))
+
+
+def pattern_report(patterns, X, bias) -> dict:
+    """How much of the activation-pattern set ``patterns`` covers (for printing and JSON)."""
     report = {"method": patterns.method, "n_patterns": len(patterns), "exact": bool(patterns.exact)}
     if patterns.exact:
         report["total"] = len(patterns)
@@ -153,9 +161,7 @@ def pattern_report(patterns, X, bias) -> dict:
         report["text"] = (f"exact: all {len(patterns)} activation patterns (complete set; the "
                           "certificate is global)")
         return report
-    Xa = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
-    m, r = _core.arrangement_size(np.ascontiguousarray(Xa))
-    bound = _cover_count(int(m), int(r))
+    bound = _cover_bound(X, bias)
     report["n_gates"] = int(patterns.n_draws)
     report["total_at_most"] = float(bound) if bound > 2**53 else int(bound)
     report["coverage_at_least"] = len(patterns) / bound
@@ -163,6 +169,40 @@ def pattern_report(patterns, X, bias) -> dict:
         f"sampled: {len(patterns)} distinct patterns from {patterns.n_draws} random gates, of at "
         f"most {_human(bound)} (Cover's count), coverage >= {len(patterns) / bound:.3g}; the "
         "certificate holds relative to these patterns"
+    )
+    return report
+
+
+_STOPS = {
+    "no_violation": "when no violated pattern was found",
+    "gap": "on a small estimated gap to the full program",
+    "stalled": "when the objective stalled",
+    "max_time": "on its time budget",
+    "max_rounds": "on its round budget",
+}
+
+
+def priced_report(fit, X, bias) -> dict:
+    """The pattern set of a fit whose set was grown by pricing (``fit_relu(patterns="auto")``):
+    the exact report when the set is complete, else what column generation did."""
+    pricing = fit.pricing
+    if pricing is None or fit.patterns.exact:
+        return pattern_report(fit.patterns, X, bias)
+    bound = _cover_bound(X, bias)
+    report = {"method": "pricing", "n_patterns": len(fit.patterns), "exact": False,
+              "total_at_most": float(bound) if bound > 2**53 else int(bound),
+              "coverage_at_least": len(fit.patterns) / bound}
+    report.update(rounds=int(pricing.n_rounds), added=int(pricing.n_added),
+                  dropped=int(pricing.n_dropped), cells_evaluated=int(pricing.n_evaluated),
+                  max_violation=float(pricing.max_violation), stop=pricing.stop)
+    found = ("the last search found no violated dual constraint" if pricing.max_violation == 0
+             else f"largest violation left {pricing.max_violation:.2g} (relative)")
+    stop = _STOPS.get(pricing.stop, pricing.stop)
+    report["text"] = (
+        f"priced: {len(fit.patterns)} patterns after {pricing.n_rounds} rounds of column "
+        f"generation ({pricing.n_added} added, {pricing.n_evaluated} cells searched, stopped "
+        f"{stop}; {found}), of at most {_human(bound)}; the certificate holds relative to "
+        "these patterns"
     )
     return report
 
@@ -280,12 +320,17 @@ def add_data_arguments(parser) -> None:
                         help="centre and scale every column of DATA to unit variance")
 
 
-def add_pattern_arguments(parser) -> None:
-    """--patterns, --n-patterns and --seed (fit, certify, patterns)."""
+def add_pattern_arguments(parser, *, pricing=False) -> None:
+    """--patterns, --n-patterns and --seed (fit, certify, patterns); with ``pricing`` (fit),
+    ``auto`` grows the set by pricing where the exact set is unaffordable."""
+    auto = ("enumerate when affordable, else grow the set from a seed by pricing the dual "
+            "constraint (column generation)" if pricing else "enumerate when affordable")
     parser.add_argument("--patterns", choices=("auto", "exact", "sample"), default="auto",
-                        help="enumerate every activation pattern, sample them, or enumerate when "
-                        "affordable (default auto); a sampled set gives a certificate relative "
+                        help=f"enumerate every activation pattern, sample them, or {auto} "
+                        "(default auto); a sampled or priced set gives a certificate relative "
                         "to it")
     parser.add_argument("--n-patterns", type=positive_int, metavar="N",
-                        help="random gates drawn when sampling (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the pattern sampler")
+                        help="random gates drawn when sampling (default 1000"
+                        + (", or 100 for the seed of pricing)" if pricing else ")"))
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the pattern sampler" + (" and of pricing" if pricing else ""))

@@ -14,6 +14,7 @@ from ._common import (
     output_paths,
     pattern_report,
     positive_float,
+    priced_report,
     positive_int,
     write_json,
 )
@@ -39,7 +40,7 @@ def add_parser(sub):
                         help="training loss, passed to fit_relu as loss= (default: squared)")
     parser.add_argument("--bias", action="store_true",
                         help="give the hidden neurons biases (regularized like the weights)")
-    add_pattern_arguments(parser)
+    add_pattern_arguments(parser, pricing=True)
     parser.add_argument("--tol", type=positive_float, default=1e-6,
                         help="certified relative duality gap to reach (default 1e-6)")
     parser.add_argument("--max-iter", type=positive_int, metavar="N",
@@ -62,9 +63,24 @@ def patterns_for(args, data):
         )
     except ValueError as exc:
         if args.patterns == "exact":
-            raise UsageError(f"--patterns exact: {str(exc).splitlines()[0]}; use --patterns "
-                             "sample") from None
+            reason = str(exc).splitlines()[0].split("; raise max_patterns")[0]
+            raise UsageError(f"--patterns exact: {reason}; use --patterns sample or auto"
+                             ) from None
         raise
+
+
+def _fit(data, args, patterns, options):
+    import dualnet
+    from ..relu import _fit_relu
+
+    common = dict(patterns=patterns, model=args.model, bias=args.bias, tol=args.tol,
+                  max_iter=args.max_iter, random_state=args.seed)
+    if isinstance(patterns, str) and args.n_patterns is not None:
+        # The seed of pricing: --n-patterns random gates (and a briefly trained network).
+        return _fit_relu(data.X, data.y, args.beta, verbose=False, **common,
+                         warning=dualnet.ConvergenceWarning,
+                         seed_options={"n_gates": args.n_patterns})
+    return dualnet.fit_relu(data.X, data.y, args.beta, **common, **options)
 
 
 def run(args):
@@ -76,19 +92,23 @@ def run(args):
     n, d = data.X.shape
     print(f"data             {data.source}: n = {n}, d = {d}, target {data.target!r}")
     start = time.perf_counter()
-    with Progress("finding activation patterns", quiet=args.quiet):
-        patterns = patterns_for(args, data)
-    report = pattern_report(patterns, data.X, args.bias)
-    print(f"patterns         {report['text']}")
+    # --patterns auto is fit_relu's default (the exact set when affordable, else pricing),
+    # which the library offers for the squared loss; other losses take the sampled set.
+    priced = args.patterns == "auto" and args.loss in (None, "squared")
+    if priced:
+        patterns = "auto"
+    else:
+        with Progress("finding activation patterns", quiet=args.quiet):
+            patterns = patterns_for(args, data)
+        report = pattern_report(patterns, data.X, args.bias)
+        print(f"patterns         {report['text']}")
     options = {"loss": args.loss} if args.loss is not None else {}
-    with Progress(f"solving the convex program (beta = {args.beta:g})", quiet=args.quiet):
+    stage = ("finding activation patterns and solving" if priced else "solving")
+    with Progress(f"{stage} the convex program (beta = {args.beta:g})", quiet=args.quiet):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", dualnet.ConvergenceWarning)
             try:
-                fit = dualnet.fit_relu(
-                    data.X, data.y, args.beta, patterns=patterns, model=args.model,
-                    bias=args.bias, tol=args.tol, max_iter=args.max_iter, **options,
-                )
+                fit = _fit(data, args, patterns, options)
             except TypeError as exc:
                 if "loss" in options and "loss" in str(exc):
                     raise UsageError(
@@ -96,6 +116,9 @@ def run(args):
                         f"({exc})"
                     ) from None
                 raise
+    if priced:
+        report = priced_report(fit, data.X, args.bias)
+        print(f"patterns         {report['text']}")
     elapsed = time.perf_counter() - start
     print(f"primal objective {fit.primal_objective:.10g}")
     print(f"certified dual   {fit.dual_objective:.10g}")
