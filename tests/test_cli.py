@@ -319,6 +319,11 @@ def test_results_of_separate_runs_are_merged(tmp_path):
     write_results(tmp_path, [Row("spline", "c", 3.0)], [], quick=True, seconds=1.0)
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert [r["quantity"] for r in rows] == ["a", "c"]
+    # per-experiment times: a rerun replaces its own time only
+    write_results(tmp_path, [Row("spline", "e", 5.0)], [], quick=True, seconds={"spline": 7.0})
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["timings"] == {"linear": 2.0, "spline": 7.0} and results["seconds"] == 9.0
+    assert "(9 s: linear 2 s, spline 7 s)" in (tmp_path / "results.md").read_text()
     write_results(tmp_path, [Row("vector", "d", 4.0)], [], quick=False, seconds=1.0)
     assert len(json.loads((tmp_path / "results.json").read_text())["rows"]) == 1
     assert "| vector | d | 4 |" in (tmp_path / "results.md").read_text()

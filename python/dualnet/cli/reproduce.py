@@ -45,14 +45,15 @@ def run(args):
     if not plot:
         print("matplotlib is not installed: numbers only, no figures "
               "(pip install 'dualnet[plot]' for the figures)")
-    rows, figures = [], []
+    rows, figures, timings = [], [], {}
     start = time.perf_counter()
     for done, name in enumerate(names):
         if not args.quiet:
             print(f"{bar(done, len(names))} {name}: {EXPERIMENTS[name].TITLE}", flush=True)
-        with Progress(f"  running {name}", quiet=args.quiet):
+        with Progress(f"  running {name}", quiet=args.quiet) as progress:
             result = EXPERIMENTS[name].run(out=args.out, quick=args.quick, seed=args.seed,
                                            plot=plot)
+        timings[name] = progress.elapsed
         rows.extend(result.rows)
         figures.extend(result.figures)
         for row in result.rows:
@@ -61,7 +62,7 @@ def run(args):
     if not args.quiet:
         print(f"{bar(len(names), len(names))} done in {elapsed:.1f} s")
     markdown, json_path = write_results(args.out, rows, figures, quick=args.quick,
-                                        seconds=elapsed)
+                                        seconds=timings)
     print(f"saved            {markdown}, {json_path}"
           + (f" and {len(figures)} figures" if figures else ""))
     return 0

@@ -79,34 +79,59 @@ def _number(value):
 
 
 def _previous(json_path, rerun):
-    """Rows and figures of experiments not rerun now, from an earlier results.json in ``out``."""
+    """Rows, figures and per-experiment times of experiments not rerun now, from an earlier
+    results.json in ``out``."""
     try:
         with open(json_path) as handle:
             payload = json.load(handle)
         rows = [Row(**row) for row in payload["rows"] if row["experiment"] not in rerun]
-        quick, seconds = bool(payload.get("quick")), float(payload.get("seconds", 0.0))
-        return rows, list(payload["figures"]), quick, seconds
-    except (OSError, ValueError, KeyError, TypeError):
-        return [], [], None, 0.0
+        quick = bool(payload.get("quick"))
+        timings = {name: float(value) for name, value in payload.get("timings", {}).items()
+                   if name not in rerun}
+        return rows, list(payload["figures"]), quick, timings
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return [], [], None, {}
+
+
+def _timing_note(experiments, timings) -> str:
+    """'12 s: linear 3 s, spline 9 s', naming the experiments whose time is not known."""
+    known = [name for name in experiments if name in timings]
+    text = f"{sum(timings[name] for name in known):.0f} s"
+    if len(known) > 1:
+        text += ": " + ", ".join(f"{name} {timings[name]:.0f} s" for name in known)
+    elif known:
+        text = f"{known[0]} {text}"
+    unknown = [name for name in experiments if name not in timings]
+    if unknown:
+        text += f"; {', '.join(unknown)} from an earlier run of unrecorded time"
+    return text
 
 
 def write_results(out, rows, figures, *, quick, seconds):
     """Write results.md and results.json to ``out``; returns both paths.
 
-    Rows of other experiments already in ``out/results.json`` from a run of the same kind
-    (``--quick`` or not) are kept, so experiments can be rerun one at a time; the table lists the
-    experiments in their usual order.
+    ``seconds`` is the running time of each experiment rerun now, a dict {experiment: seconds}
+    (a number is the time of them all together). Rows of other experiments already in
+    ``out/results.json`` from a run of the same kind (``--quick`` or not) are kept with their
+    times, so experiments can be rerun one at a time; the table lists the experiments in their
+    usual order.
     """
     markdown = os.path.join(out, "results.md")
     json_path = os.path.join(out, "results.json")
     rerun = {row.experiment for row in rows}
-    old_rows, old_figures, old_quick, old_seconds = _previous(json_path, frozenset(rerun))
+    if isinstance(seconds, dict):
+        timings = {name: float(value) for name, value in seconds.items()}
+    else:
+        timings = {", ".join(sorted(rerun)) or "run": float(seconds)}
+    old_rows, old_figures, old_quick, old_timings = _previous(json_path, frozenset(rerun))
+    order = list(EXPERIMENTS)
     if old_quick == quick:
-        order = list(EXPERIMENTS)
-        rows = sorted(old_rows + list(rows), key=lambda row: order.index(row.experiment)
-                      if row.experiment in order else len(order))
+        rows = old_rows + list(rows)
         figures = sorted(set(old_figures) | {os.path.basename(path) for path in figures})
-        seconds += old_seconds
+        timings = {**old_timings, **timings}
+    rows = sorted(rows, key=lambda row: order.index(row.experiment)
+                  if row.experiment in order else len(order))
+    experiments = list(dict.fromkeys([row.experiment for row in rows] + list(timings)))
     lines = [
         "| experiment | quantity | value | reference | check |",
         "|---|---|---|---|---|",
@@ -117,12 +142,13 @@ def write_results(out, rows, figures, *, quick, seconds):
         lines.append(f"| {row.experiment} | {row.quantity} | {row.value:.10g} | {ref} | "
                      f"{row.check}{verdict} |")
     header = ("Results of `dualnet reproduce" + (" --quick" if quick else "") + "`"
-              f" ({seconds:.0f} s).\n\n")
+              f" ({_timing_note(experiments, timings)}).\n\n")
     with open(markdown, "w") as handle:
         handle.write(header + "\n".join(lines) + "\n")
     payload = {
         "quick": quick,
-        "seconds": seconds,
+        "seconds": sum(timings.values()),
+        "timings": timings,
         "rows": [dict(asdict(row), value=_number(row.value), reference=_number(row.reference))
                  for row in rows],
         "figures": [os.path.basename(path) for path in figures],
