@@ -103,7 +103,7 @@ def _timing_note(experiments, timings) -> str:
         text = f"{known[0]} {text}"
     unknown = [name for name in experiments if name not in timings]
     if unknown:
-        text += f"; {', '.join(unknown)} from an earlier run of unrecorded time"
+        text += f"; {', '.join(unknown)} from an earlier run"
     return text
 
 
