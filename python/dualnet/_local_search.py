@@ -1,6 +1,7 @@
 """A short local search on the non-convex network, used to seed column generation.
 
-Full-batch Adam (Kingma & Ba, ICLR 2015) on the weight-decay objective
+Full-batch Adam (Kingma & Ba, ICLR 2015; :func:`dualnet._training.adam`) on the weight-decay
+objective
 
     1/2 ||(X U)_+ a - y||^2 + beta/2 (||U||_F^2 + ||a||^2)
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._training import adam
+
 __all__ = ["train_network"]
 
 #: Hidden neurons of the seeding network.
@@ -30,31 +33,15 @@ def train_network(Xa, y, beta, rng, *, width=DEFAULT_WIDTH, steps=DEFAULT_STEPS)
     """Adam on the weight-decay objective; returns (first_layer (g, m), second_layer (m,)).
 
     ``Xa`` (n, g) already holds the ones column when a bias is used. The learning rate decays
-    linearly to zero over ``steps``.
+    linearly to zero over ``steps`` (:func:`dualnet._training.adam`).
     """
-    n, g = Xa.shape
+    g = Xa.shape[1]
     r = float(np.sqrt(np.mean(np.sum(Xa * Xa, axis=1)))) or 1.0
     s = float(np.sqrt(np.mean(y * y))) or 1.0
-    X = Xa / r
-    target = y / s
-    lam = beta / (r * s)
     U = rng.standard_normal((g, width))  # X rows have unit mean square norm: O(1) products
-    a = rng.standard_normal(width) / np.sqrt(width)
-    params = [U, a]
-    first = [np.zeros_like(p) for p in params]
-    second = [np.zeros_like(p) for p in params]
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    for t in range(1, steps + 1):
-        Z = X @ U
-        H = np.maximum(Z, 0.0)
-        residual = H @ a - target
-        grads = [X.T @ (np.outer(residual, a) * (Z > 0)) + lam * U, H.T @ residual + lam * a]
-        rate = _LEARNING_RATE * (1.0 - (t - 1) / steps)
-        for p, grad, m1, m2 in zip(params, grads, first, second):
-            m1 *= b1
-            m1 += (1 - b1) * grad
-            m2 *= b2
-            m2 += (1 - b2) * grad * grad
-            p -= rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + eps)
+    a = rng.standard_normal((width, 1)) / np.sqrt(width)
+    trace = adam(Xa / r, (y / s)[:, None], [U, a], beta / (r * s), relu=True, steps=steps,
+                 lr=_LEARNING_RATE, record=0, decay="linear", eps=1e-8)
+    U, a = trace.layers
     scale = np.sqrt(s / r)  # back to the original units
-    return U * scale, a * scale
+    return U * scale, a[:, 0] * scale

@@ -32,7 +32,7 @@ def run(out, quick=False, seed=0, plot=True):
     from ..cli._common import default_data
     from . import ExperimentResult, Row
     from ._figures import new_figure, save
-    from ._training import adam, gradient_descent, random_layers
+    from .._training import adam, gradient_descent, random_layers
 
     data = default_data()
     X, y = data.X, data.y

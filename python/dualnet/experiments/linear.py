@@ -37,7 +37,7 @@ def run(out, quick=False, seed=0, plot=True):
 
     from . import ExperimentResult, Row
     from ._figures import new_figure, plot_objectives, save
-    from ._training import gradient_descent, random_layers
+    from .._training import gradient_descent, random_layers
 
     rng = np.random.default_rng(0)  # the reference data of docs/theory.md section 4
     X = rng.standard_normal((20, 5))

@@ -37,7 +37,7 @@ def run(out, quick=False, seed=0, plot=True):
 
     from . import ExperimentResult, Row
     from ._figures import new_figure, plot_objectives, save
-    from ._training import gradient_descent, random_layers
+    from .._training import gradient_descent, random_layers
 
     runs = 4 if quick else 10
     steps = 3000 if quick else 12000

@@ -63,7 +63,7 @@ def run(out, quick=False, seed=0, plot=True):
 
     from . import ExperimentResult, Row
     from ._figures import new_figure, save
-    from ._training import _forward, adam_then_descent, random_layers
+    from .._training import _forward, adam_then_descent, random_layers
 
     x, y = _data()
     beta = 0.05

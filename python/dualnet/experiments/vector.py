@@ -18,7 +18,7 @@ def run(out, quick=False, seed=0, plot=True):
 
     from . import ExperimentResult, Row
     from ._figures import new_figure, plot_objectives, save
-    from ._training import gradient_descent, random_layers
+    from .._training import gradient_descent, random_layers
 
     rng = np.random.default_rng(1)
     n, d, K, width = 30, 8, 4, 10

@@ -1,11 +1,15 @@
-"""Non-convex training in numpy: full-batch gradient descent (and Adam) on chain networks.
+"""Non-convex training in numpy: full-batch gradient descent and Adam on chain networks.
 
 A chain network has layers W_1 (g, m_1), ..., W_L (m_{L-1}, K) and output
 f(X) = act(... act(X W_1) ...) W_L with act the identity (linear networks) or ReLU; a hidden bias
 is a ones column in X (regularized like the weights, as everywhere in dualnet). The objective is
-1/2 ||f(X) - Y||_F^2 + beta/2 sum_l ||W_l||_F^2 over the penalized layers (docs/theory.md
-section 1); layers listed in ``constrained`` are instead kept in the Frobenius ball of radius t
-by projection (formulation B of section 4).
+L(f(X), Y) + beta/2 sum_l ||W_l||_F^2 over the penalized layers (docs/theory.md section 1), with
+L the squared loss 1/2 ||f(X) - Y||_F^2 by default or any loss of
+:func:`dualnet.duality.losses.get_loss` (``loss=``); layers listed in ``constrained`` are instead
+kept in the Frobenius ball of radius t by projection (formulation B of section 4).
+
+One trainer serves the library (the network that seeds column generation,
+:mod:`dualnet._local_search`) and the experiments of :mod:`dualnet.experiments`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Trace", "adam", "gradient_descent", "objective", "random_layers"]
+__all__ = ["Trace", "adam", "adam_then_descent", "gradient_descent", "objective",
+           "random_layers"]
+
+_SCHEDULES = ("inverse_sqrt", "linear", "constant")
 
 
 @dataclass(frozen=True)
@@ -36,39 +43,70 @@ def random_layers(rng, sizes, scale=0.5):
     return [scale * rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
 
 
-def _forward(X, layers, relu):
+def _forward(X, layers, relu, work=None):
+    """Hidden layers [X, h_1, ..., h_{L-1}] and the output. ``work`` (a dict kept across calls)
+    holds the (n, m_l) arrays, reused from step to step: a fresh large array per product costs
+    more than the product on some systems (page faults of newly mapped memory)."""
     hidden = [X]
-    for W in layers[:-1]:
-        z = hidden[-1] @ W
-        hidden.append(np.maximum(z, 0.0) if relu else z)
+    for k, W in enumerate(layers[:-1]):
+        if work is None:
+            z = hidden[-1] @ W
+            hidden.append(np.maximum(z, 0.0) if relu else z)
+            continue
+        shape = (hidden[-1].shape[0], W.shape[1])
+        if work.get(("z", k), np.empty(0)).shape != shape:
+            work[("z", k)] = np.empty(shape)
+            work[("h", k)] = np.empty(shape) if relu else work[("z", k)]
+        z = np.matmul(hidden[-1], W, out=work[("z", k)])
+        hidden.append(np.maximum(z, 0.0, out=work[("h", k)]) if relu else z)
     return hidden, hidden[-1] @ layers[-1]
 
 
-def objective(X, Y, layers, beta, *, relu, penalized=None) -> float:
-    """1/2 ||f(X) - Y||^2 + beta/2 sum of squared Frobenius norms of the penalized layers."""
+def _loss(loss):
+    """The Loss object of ``loss`` (None: the squared loss)."""
+    from .duality.losses import get_loss
+
+    return get_loss("squared" if loss is None else loss)
+
+
+def objective(X, Y, layers, beta, *, relu, penalized=None, loss=None) -> float:
+    """L(f(X), Y) + beta/2 sum of squared Frobenius norms of the penalized layers (L: the
+    squared loss 1/2 ||f(X) - Y||^2 unless ``loss`` names another)."""
     _, out = _forward(X, layers, relu)
     penalized = range(len(layers)) if penalized is None else penalized
     decay = sum(float(np.sum(layers[i] ** 2)) for i in penalized)
-    return 0.5 * float(np.sum((out - Y) ** 2)) + 0.5 * beta * decay
+    return _loss(loss).value(out, Y) + 0.5 * beta * decay
 
 
-def _gradients(X, Y, layers, beta, relu, penalized):
-    hidden, out = _forward(X, layers, relu)
-    G = out - Y
+def _gradients(X, Y, layers, beta, relu, penalized, loss, work=None):
+    hidden, out = _forward(X, layers, relu, work)
+    G = loss.gradient(out, Y)
     grads = [None] * len(layers)
     for i in range(len(layers) - 1, -1, -1):
         grads[i] = hidden[i].T @ G
         if i in penalized:
             grads[i] = grads[i] + beta * layers[i]
         if i:
-            G = G @ layers[i].T
+            if work is None:
+                G = G @ layers[i].T
+                if relu:
+                    G = G * (hidden[i] > 0)
+                continue
+            # back-propagated into the buffer of z_i (no longer needed this step)
+            if G.shape[1] == 1:  # an outer product: elementwise, cheaper than a matmul
+                G = np.multiply(G, layers[i].T, out=work[("z", i - 1)])
+            else:
+                G = np.matmul(G, layers[i].T, out=work[("z", i - 1)])
             if relu:
-                G = G * (hidden[i] > 0)
+                G = np.multiply(G, hidden[i] > 0, out=G)
     return grads
 
 
 def _marks(steps, record):
-    """About ``record`` steps to record, log-spaced (the fast early phase) and evenly spaced."""
+    """About ``record`` steps to record, log-spaced (the fast early phase) and evenly spaced;
+    only the last step when ``record`` is 0."""
+    if not record:
+        return {steps}
     half = max(2, record // 2)
     marks = np.concatenate([np.geomspace(1, steps, half), np.linspace(1, steps, half)])
     return set(np.unique(marks.astype(int)).tolist()) | {steps}
@@ -83,7 +121,7 @@ def _project(layers, constrained, t):
 
 
 def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
-                     constrained=(), t=1.0, snapshot_at=()) -> Trace:
+                     constrained=(), t=1.0, snapshot_at=(), loss=None) -> Trace:
     """Full-batch gradient descent with an adaptive step: a step that raises the objective is
     retried with half the step size, an accepted one lets the step grow by 5 % (monotone for
     linear networks; ReLU networks take a small plain step where no step size decreases the
@@ -92,7 +130,7 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
 
     Parameters
     ----------
-    X : ndarray (n, g); Y : ndarray (n, K); layers : list of ndarrays (changed in place)
+    X : ndarray (n, g); Y : ndarray (n, K); layers : list of ndarrays (not changed)
     beta : float
     relu : bool
     steps : int
@@ -100,22 +138,23 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
         Initial step size.
     constrained : sequence of int
         Layers kept in the Frobenius ball of radius ``t`` (not penalized).
-    snapshot_at : sequence of int
-        Steps at which a copy of the layers is kept (in ``Trace.snapshots``).
+    loss : None, str or Loss
+        The data term (None: the squared loss).
     """
+    fn = _loss(loss)
     layers = [np.array(W, dtype=np.float64) for W in layers]
     penalized = [i for i in range(len(layers)) if i not in constrained]
     layers = _project(layers, constrained, t)
     lr0 = lr
-    value = objective(X, Y, layers, beta, relu=relu, penalized=penalized)
+    value = objective(X, Y, layers, beta, relu=relu, penalized=penalized, loss=fn)
     marks = _marks(steps, record)
     recorded_steps, values, snapshots = [0], [value], []
     snapshot_at = set(snapshot_at)
     for step in range(1, steps + 1):
-        grads = _gradients(X, Y, layers, beta, relu, penalized)
+        grads = _gradients(X, Y, layers, beta, relu, penalized, fn)
         for _ in range(40):
             trial = _project([W - lr * G for W, G in zip(layers, grads)], constrained, t)
-            new = objective(X, Y, trial, beta, relu=relu, penalized=penalized)
+            new = objective(X, Y, trial, beta, relu=relu, penalized=penalized, loss=fn)
             if new <= value:
                 lr *= 1.05
                 break
@@ -128,7 +167,7 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
                 break
             lr = lr0
             trial = _project([W - 1e-2 * lr * G for W, G in zip(layers, grads)], constrained, t)
-            new = objective(X, Y, trial, beta, relu=relu, penalized=penalized)
+            new = objective(X, Y, trial, beta, relu=relu, penalized=penalized, loss=fn)
         layers, value = trial, new
         if step in marks:
             recorded_steps.append(step)
@@ -139,22 +178,49 @@ def gradient_descent(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200,
 
 
 def adam(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200, decay=True,
-         snapshot_at=()) -> Trace:
-    """Full-batch Adam on the same objective (weight decay in the objective, not decoupled);
-    the step size decays as lr / sqrt(1 + step / 100) when ``decay``."""
+         snapshot_at=(), eps=1e-12, loss=None) -> Trace:
+    """Full-batch Adam (Kingma & Ba, ICLR 2015) on the same objective (weight decay in the
+    objective, not decoupled).
+
+    Parameters
+    ----------
+    X, Y, layers, beta, relu, steps, snapshot_at, loss
+        As in :func:`gradient_descent`.
+    lr : float
+        Base step size.
+    record : int
+        About this many steps whose objective is recorded (log- and evenly spaced); 0 records
+        the start and the last step only.
+    decay : bool or {"inverse_sqrt", "linear", "constant"}
+        Step size schedule: lr / sqrt(1 + step / 100) (``True``, ``"inverse_sqrt"``),
+        lr (1 - (step - 1) / steps), reaching zero at the end (``"linear"``), or lr
+        (``False``, ``"constant"``).
+    eps : float
+        Adam's denominator guard.
+    """
+    schedule = {True: "inverse_sqrt", False: "constant"}.get(decay, decay)
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"decay must be a bool or one of {_SCHEDULES}, got {decay!r}")
+    fn = _loss(loss)
     layers = [np.array(W, dtype=np.float64) for W in layers]
     penalized = range(len(layers))
     m = [np.zeros_like(W) for W in layers]
     v = [np.zeros_like(W) for W in layers]
-    b1, b2, eps = 0.9, 0.999, 1e-12
+    b1, b2 = 0.9, 0.999
     marks = _marks(steps, record)
     recorded_steps = [0]
-    values = [objective(X, Y, layers, beta, relu=relu)]
+    values = [objective(X, Y, layers, beta, relu=relu, loss=fn)]
     snapshots = []
     snapshot_at = set(snapshot_at)
+    work = {}
     for step in range(1, steps + 1):
-        grads = _gradients(X, Y, layers, beta, relu, penalized)
-        rate = lr / np.sqrt(1.0 + step / 100.0) if decay else lr
+        grads = _gradients(X, Y, layers, beta, relu, penalized, fn, work)
+        if schedule == "inverse_sqrt":
+            rate = lr / np.sqrt(1.0 + step / 100.0)
+        elif schedule == "linear":
+            rate = lr * (1.0 - (step - 1) / steps)
+        else:
+            rate = lr
         for i, G in enumerate(grads):
             m[i] = b1 * m[i] + (1 - b1) * G
             v[i] = b2 * v[i] + (1 - b2) * G * G
@@ -163,18 +229,18 @@ def adam(X, Y, layers, beta, *, relu, steps, lr=1e-2, record=200, decay=True,
             layers[i] = layers[i] - rate * mhat / (np.sqrt(vhat) + eps)
         if step in marks:
             recorded_steps.append(step)
-            values.append(objective(X, Y, layers, beta, relu=relu))
+            values.append(objective(X, Y, layers, beta, relu=relu, loss=fn))
         if step in snapshot_at:
             snapshots.append((step, [W.copy() for W in layers]))
     return Trace(np.array(recorded_steps), np.array(values), tuple(layers), tuple(snapshots))
 
 
 def adam_then_descent(X, Y, layers, beta, *, relu, adam_steps, descent_steps, lr=1e-2,
-                      record=200) -> Trace:
+                      record=200, loss=None) -> Trace:
     """Adam (decaying step) to get near a good minimum, then adaptive gradient descent to polish
     it; one trace with the steps of both phases."""
-    first = adam(X, Y, layers, beta, relu=relu, steps=adam_steps, lr=lr, record=record)
+    first = adam(X, Y, layers, beta, relu=relu, steps=adam_steps, lr=lr, record=record, loss=loss)
     second = gradient_descent(X, Y, list(first.layers), beta, relu=relu, steps=descent_steps,
-                              lr=lr * 0.1, record=max(1, record // 4))
+                              lr=lr * 0.1, record=max(1, record // 4), loss=loss)
     return Trace(np.concatenate([first.steps, adam_steps + second.steps[1:]]),
                  np.concatenate([first.objectives, second.objectives[1:]]), second.layers)
