@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-from . import diabetes, linear, relu_closed_form, spline, vector
+from . import breast_cancer, diabetes, linear, relu_closed_form, spline, vector
 
 __all__ = ["EXPERIMENTS", "ExperimentResult", "Row", "plotting_available", "write_results"]
 
@@ -22,6 +22,7 @@ EXPERIMENTS = {
     "closed_form": relu_closed_form,
     "spline": spline,
     "diabetes": diabetes,
+    "breast_cancer": breast_cancer,
 }
 
 

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-__all__ = ["new_figure", "plot_objectives", "save"]
+__all__ = ["finish", "new_figure", "plot_gaps", "plot_objectives", "save"]
 
 
 def new_figure(ncols=1, *, width=5.2, height=3.8, nrows=1):
@@ -38,6 +38,26 @@ def plot_objectives(ax, traces, optimum, *, title, optimum_label, relative=True,
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.legend(fontsize=7)
+
+
+def finish(ax, xlabel, ylabel, title):
+    """Axis labels, title and a small legend."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+
+
+def plot_gaps(ax, series, reference, *, xlabel="step"):
+    """Certified relative duality gaps of trained networks over training (log-log), with the
+    gap of the convex solution as the reference line; ``series`` holds (steps, gaps, color,
+    format, label or None) per network."""
+    for steps, gaps, color, fmt, label in series:
+        ax.loglog(steps, np.maximum(gaps, 1e-16), fmt, color=color, ms=3, lw=1, label=label)
+    ax.axhline(max(reference, 1e-16), color="k", ls=":", lw=1,
+               label="gap of the convex solution (reference)")
+    finish(ax, xlabel, "certified relative duality gap",
+           "certificate of the trained network over time")
 
 
 def save(figure, out, name) -> str:

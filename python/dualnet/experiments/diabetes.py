@@ -31,7 +31,7 @@ def run(out, quick=False, seed=0, plot=True):
 
     from ..cli._common import default_data
     from . import ExperimentResult, Row
-    from ._figures import new_figure, save
+    from ._figures import finish, new_figure, plot_gaps, save
     from .._training import adam, gradient_descent, random_layers
 
     data = default_data()
@@ -102,23 +102,15 @@ def run(out, quick=False, seed=0, plot=True):
             seen.add(label)
         ax.axhline(1e-3, color="k", ls=":", lw=1, label="1e-3 (reference)")
         ax.set_xscale("log")
-        ax.set_xlabel("step")
-        ax.set_ylabel("(objective - P_S) / P_S")
-        ax.set_title(f"diabetes, beta = {beta:g}: training vs the convex optimum P_S")
-        ax.legend(fontsize=7)
-        ax = axes[1]
-        seen = set()
+        finish(ax, "step", "(objective - P_S) / P_S",
+               f"diabetes, beta = {beta:g}: training vs the convex optimum P_S")
+        seen, series = set(), []
         for (width, name, _), certificates in zip(trained, gaps):
             steps_at, values = zip(*certificates)
             label = f"width {width}, {name}"
-            ax.loglog(steps_at, np.maximum(values, 1e-16), "o-" if name == "GD" else "s--",
-                      color=colors[width], ms=3, lw=1, label=label if label not in seen else None)
+            series.append((steps_at, values, colors[width], "o-" if name == "GD" else "s--",
+                           label if label not in seen else None))
             seen.add(label)
-        ax.axhline(max(fit.relative_gap, 1e-16), color="k", ls=":", lw=1,
-                   label="gap of the convex solution (reference)")
-        ax.set_xlabel("step")
-        ax.set_ylabel("certified relative duality gap")
-        ax.set_title("certificate of the trained network over time")
-        ax.legend(fontsize=7)
+        plot_gaps(axes[1], series, fit.relative_gap)
         figures.append(save(figure, out, "diabetes_relu.png"))
     return ExperimentResult(rows, figures)
