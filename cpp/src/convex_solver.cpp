@@ -4,6 +4,7 @@
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
 #include <dualnet/memory_budget.hpp>
+#include <dualnet/residual_history.hpp>
 #include <dualnet/support_products.hpp>
 
 #include <Eigen/Cholesky>
@@ -214,7 +215,7 @@ class Engine {
     out.converged = converged;
     out.status = converged ? SolverStatus::converged : SolverStatus::max_iter;
     out.n_iter = epochs;
-    out.dual = best_theta_;
+    out.dual = std::move(best_theta_);
     for (Index i = 0; i < p_; ++i) {
       bool active = u_.col(i).squaredNorm() > 0;
       if (relu_) active = active || u_.col(p_ + i).squaredNorm() > 0;
@@ -312,13 +313,17 @@ class Engine {
       max_bound = std::max(max_bound, bound);
       if (in_ws_[static_cast<std::size_t>(j)]) max_ws_bound = std::max(max_ws_bound, bound);
     }
-    Vector theta = r / dual_scaling(max_bound, beta_);
-    const Scalar dual = dual_objective_value(theta, y_);
+    // Dual objectives of r / s from two inner products (no length-n temporary); the best point
+    // is written over the previous best's buffer.
+    const Scalar ry = r.dot(y_), rr = r.squaredNorm();
+    auto scaled_dual = [&](Scalar s) { return ry / s - 0.5 * rr / (s * s); };
+    const Scalar scaling = dual_scaling(max_bound, beta_);
+    const Scalar dual = scaled_dual(scaling);
     if (dual > best_dual_ || best_theta_.size() == 0) {
       best_dual_ = dual;
-      best_theta_ = std::move(theta);
+      best_theta_ = r / scaling;
     }
-    const Scalar ws_dual = dual_objective_value(r / dual_scaling(max_ws_bound, beta_), y_);
+    const Scalar ws_dual = scaled_dual(dual_scaling(max_ws_bound, beta_));
     ws_relative_gap_ =
         std::min(ws_relative_gap_, (primal_ - ws_dual) / std::max(primal_, kTiny));
     // The GEMM pass runs at matrix-multiply speed (counted at half its multiply-adds); the scans
@@ -343,20 +348,16 @@ class Engine {
   // candidate: the certificate rescales it like any other point.
   // The residuals are those of the K + 1 epochs since the last Anderson step (consecutive BCD
   // epochs: no jump inside the window); the candidate is certified at the next check.
-  bool extrapolate(const std::deque<Vector>& history, Vector& out) const {
-    const Index k = static_cast<Index>(history.size()) - 1;
+  bool extrapolate(const ResidualHistory& history, Vector& out) const {
+    const Index k = history.size() - 1;
     if (k < 1) return false;
-    Eigen::MatrixXd diffs(n_, k);
-    for (Index j = 0; j < k; ++j)
-      diffs.col(j) = history[static_cast<std::size_t>(j + 1)] - history[static_cast<std::size_t>(j)];
-    const Eigen::MatrixXd gram = diffs.transpose() * diffs;
+    const Eigen::MatrixXd gram = history.difference_gram();
     Eigen::LDLT<Eigen::MatrixXd> ldlt(gram);
     if (ldlt.info() != Eigen::Success) return false;
     const Vector z = ldlt.solve(Vector::Ones(k));
     const Scalar total = z.sum();
     if (!z.allFinite() || !std::isfinite(total) || total == 0) return false;
-    out = Vector::Zero(n_);
-    for (Index j = 0; j < k; ++j) out += (z[j] / total) * history[static_cast<std::size_t>(j + 1)];
+    history.combine(z / total, out);
     return out.allFinite();
   }
 
@@ -369,7 +370,7 @@ class Engine {
   // linearly but slowly; the extrapolation follows the slow direction.
   void anderson_step() {
     anderson_u_.push_back(u_);
-    anderson_r_.push_back(r_);
+    anderson_r_.push(r_);
     if (static_cast<Index>(anderson_u_.size()) < kExtrapolation + 1) return;
     if (!extrapolate(anderson_r_, dual_candidate_)) dual_candidate_.resize(0);
     const Index k = kExtrapolation;
@@ -390,12 +391,11 @@ class Engine {
       if (c.allFinite() && std::isfinite(total) && total != 0) {
         c /= total;
         BlockMatrix u = BlockMatrix::Zero(g_, nb_);
-        Vector r = Vector::Zero(n_);
-        for (Index j = 0; j < k; ++j) {
+        for (Index j = 0; j < k; ++j)
           for (Index col : ws_) u.col(col) += c[j] * anderson_u_[static_cast<std::size_t>(j + 1)].col(col);
-          r += c[j] * anderson_r_[static_cast<std::size_t>(j + 1)];
-        }
-        try_iterate(u, r);
+        // The residual of the combination is the same combination of the residuals, built over
+        // the history's own buffer (no length-n allocation).
+        try_iterate(u, anderson_r_.combine_in_place(c));
       }
     }
     anderson_u_.clear();
@@ -406,8 +406,8 @@ class Engine {
   // strongly overlapping blocks (similar patterns, 1-D data, small beta); with the support and the
   // tight cone rows fixed, the objective is smooth in the reduced coordinates z_j (u_j = Z_j z_j,
   // Z_j a basis of the null space of the block's tight rows), and Newton's method converges
-  // quadratically. Small problems (n m <= 2e6, n m^2 <= 5e7, m = sum of the free dimensions of the
-  // nonzero blocks) form the reduced design and solve each Newton system directly; larger ones
+  // quadratically. Small problems (n m <= 2e6, n m^2 <= 5e7, n m <= max(2^18, n g / 8), m = sum
+  // of the free dimensions of the nonzero blocks) form the reduced design and solve each Newton system directly; larger ones
   // solve it by conjugate gradients with matrix-free Hessian products (two passes over the
   // support's rows at matrix-multiply speed each), preconditioned by the exact block diagonal of
   // the Hessian (Z_j^T X^T D_i X Z_j plus the penalty's curvature). A step is only a candidate:
@@ -449,7 +449,11 @@ class Engine {
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7)
+    // The dense design is also kept below an eighth of X (or 2^18 entries, 2 MiB), so that on
+    // large n it does not dominate the solve's memory.
+    const double design_cap =
+        std::max(262144.0, 0.125 * static_cast<double>(n_) * static_cast<double>(g_));
+    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7 || nm > design_cap)
       return newton_cg(support, bases, m, accepted, pruned);
     double cost = 0.5 * nm * static_cast<double>(m);
     Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_, m);
@@ -561,7 +565,7 @@ class Engine {
     Vector z(m);
     for (Index b = 0; b < k; ++b)
       segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
-    Vector r = r_;
+    const Vector& r = r_;  // the residual at z: try_iterate moves both together
     Scalar first_gradient = -1;
     for (int iteration = 0; iteration < 10; ++iteration) {
       poll();
@@ -651,7 +655,8 @@ class Engine {
       Vector moved;
       apply_design(step, moved);
       const Scalar current = 0.5 * r.squaredNorm() + beta_ * penalty;
-      auto objective_at = [&](const Vector& candidate_z, const Vector& candidate_r) {
+      // candidate_r is an expression (r - moved): its norm is taken without a length-n temporary.
+      auto objective_at = [&](const Vector& candidate_z, const auto& candidate_r) {
         Scalar candidate_penalty = 0;
         for (Index b = 0; b < k; ++b) candidate_penalty += csegment(candidate_z, b).norm();
         return 0.5 * candidate_r.squaredNorm() + beta_ * candidate_penalty;
@@ -695,7 +700,6 @@ class Engine {
       Vector candidate_r = r - t * moved;
       if (!try_iterate(u, candidate_r)) return cost;
       accepted = true;
-      r = r_;
       for (Index b = 0; b < k; ++b)
         segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
       // Zeroed blocks leave the support (restart); a short step means the support or the
@@ -818,7 +822,7 @@ class Engine {
   static constexpr Index kExtrapolation = 8;
   Vector dual_candidate_;  // extrapolated residual waiting for the next certificate
   std::deque<BlockMatrix> anderson_u_;  // iterates and residuals for Anderson acceleration
-  std::deque<Vector> anderson_r_;
+  ResidualHistory anderson_r_;  // residuals of the same epochs (float32 differences)
   double certificate_work_ = 0;
   BlockMatrix gradients_;
   Vector bounds_;
