@@ -110,6 +110,7 @@ class Engine {
     Index epochs = 0;
     double work = 0, since_polish = 0, polish_cost = 0;
     Scalar last_objective = primal_;
+    bool idle_certified = false;
     bool converged = relative_gap() <= settings_.tol;
     while (!converged && epochs < settings_.max_iter) {
       double epoch_work = 0;
@@ -141,11 +142,18 @@ class Engine {
       // one would cost more than the epochs themselves.
       const Scalar objective = working_objective();
       const bool stalled = last_objective - objective <= 1e-3 * (primal_ - best_dual_);
+      // An epoch that changed nothing (the working-set problem is solved to round-off) is
+      // certified at once, whatever the certificate costs: further epochs cannot help, only new
+      // blocks can (once per such streak: if the certificate adds none, waiting is no worse).
+      // ReLU only: a gated certificate is one GEMM, so the usual schedule reaches it soon.
+      const bool idle = last_objective - objective <= 1e-13 * objective;
+      const bool idle_check = relu_ && idle && !idle_certified;
+      idle_certified = idle;
       last_objective = objective;
       // An extrapolated point is certified once the epochs since the last certificate cost half
       // as much as one (with many small patterns a certificate costs tens of epochs).
       const bool candidate_ready = dual_candidate_.size() == n_ && 2 * work >= certificate_work_;
-      if (!candidate_ready && !polished && work < 2 * certificate_work_ &&
+      if (!candidate_ready && !polished && !idle_check && work < 2 * certificate_work_ &&
           !(stalled && work >= certificate_work_) && epochs < settings_.max_iter)
         continue;
       work = 0;
@@ -417,7 +425,9 @@ class Engine {
     accepted = false;
     double cost = 0;
     bool pruned = true;
-    for (int round = 0; round < 4 && pruned; ++round) cost += newton_polish_once(accepted, pruned);
+    // ReLU: rounds also restart on new tight rows (or released ones), one per face change.
+    for (int round = 0; round < (relu_ ? 16 : 4) && pruned; ++round)
+      cost += newton_polish_once(accepted, pruned);
     return cost;
   }
 
@@ -496,16 +506,69 @@ class Engine {
         damped.diagonal().array() += damping * scale;
         const Vector step = damped.ldlt().solve(-gradient);
         if (!step.allFinite()) return cost;
-        const Vector candidate_z = z + step;
-        BlockMatrix u = u_;
-        offset = 0;
-        for (std::size_t b = 0; b < support.size(); ++b) {
-          const Index width = bases[b].cols();
-          u.col(support[b]) = bases[b] * candidate_z.segment(offset, width);
-          offset += width;
+        Vector candidate_z = z + step;
+        // ReLU: the step keeps the tight rows tight but may cross other rows of a cone, and
+        // projecting the crossed blocks back mostly undoes it (the faces the optimum lies on are
+        // not identified yet). So blocks move only up to the first row they would cross (ratio
+        // test) and that row joins the block's tight rows: an active-set Newton method, which
+        // identifies the faces in a few steps where the cyclic sweeps take thousands (many small
+        // cones sharing faces). First each block is stopped at its own first row; if that point
+        // does not lower the objective, the whole step is shortened to the first row any block
+        // meets (a descent direction: a short enough step lowers it). New tight rows make the
+        // polish restart on new bases.
+        std::vector<BlockedRow> blocked;
+        if (relu_) blocked = ratio_test(support, bases, z, step);
+        auto evaluate = [&](const Vector& cz, const std::vector<BlockedRow>& rows_to_add) {
+          BlockMatrix u = u_;
+          Index at = 0;
+          for (std::size_t b = 0; b < support.size(); ++b) {
+            const Index width = bases[b].cols();
+            u.col(support[b]) = bases[b] * cz.segment(at, width);
+            at += width;
+          }
+          Vector residual = y_ - design * cz;
+          std::vector<std::vector<Index>> saved;
+          for (const BlockedRow& item : rows_to_add) {
+            auto& rows = cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])].working_rows;
+            saved.push_back(rows);
+            rows.push_back(item.row);
+          }
+          const bool kept = try_iterate(u, residual);
+          if (!kept)
+            for (std::size_t q = 0; q < rows_to_add.size(); ++q)
+              cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(rows_to_add[q].position)])]
+                  .working_rows = saved[q];
+          return kept;
+        };
+        bool kept;
+        if (blocked.empty()) {
+          kept = evaluate(candidate_z, blocked);
+        } else {
+          Scalar shortest = 1;
+          for (const BlockedRow& item : blocked) shortest = std::min(shortest, item.t);
+          std::vector<BlockedRow> first;
+          for (const BlockedRow& item : blocked)
+            if (item.t == shortest) first.push_back(item);
+          Vector bent = z;
+          for (const BlockedRow& item : blocked) bent.segment(item.offset, item.width) += (item.t - 1) * step.segment(item.offset, item.width);
+          bent += step;
+          if (evaluate(bent, blocked) ||
+              (shortest > 0 && evaluate(Vector(z + shortest * step), first))) {
+            accepted = true;
+            pruned = true;  // new tight rows: restart on the new bases
+            return cost;
+          }
+          if (shortest == 0) {
+            // Rows already tight but not held: hold them (the iterate does not move) and restart.
+            for (const BlockedRow& item : first)
+              cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])]
+                  .working_rows.push_back(item.row);
+            pruned = true;
+            return cost;
+          }
+          kept = false;
         }
-        Vector residual = y_ - design * candidate_z;
-        if (try_iterate(u, residual)) {
+        if (kept) {
           step_accepted = accepted = true;
           damping = std::max(damping / 100, Scalar{1e-12});
           offset = 0;
@@ -516,9 +579,94 @@ class Engine {
           }
         }
       }
-      if (!step_accepted) return cost;
+      if (!step_accepted) break;
     }
+    // The Newton iterations have stopped on these faces; a tight row whose multiplier is negative
+    // is released (the active-set method's other half), and the polish restarts without it.
+    if (relu_ && release_rows(support)) pruned = true;
     return cost;
+  }
+
+  // For each support block, the multipliers mu of its tight rows at the current iterate
+  // (A_W^T mu = gradient of the objective in the block, the KKT condition on the face); the row
+  // with the most negative one leaves. Returns whether any row left.
+  bool release_rows(const std::vector<Index>& support) {
+    bool released = false;
+    Vector gradient(g_);
+    for (Index col : support) {
+      auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
+      const Vector u = u_.col(col);
+      const Scalar norm = u.norm();
+      if (rows.empty() || !(norm > 0)) continue;
+      const Index i = pattern_of(col);
+      block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
+      const Vector grad = -sign_of(col) * gradient + (beta_ / norm) * u;
+      const Index m = static_cast<Index>(rows.size());
+      Eigen::MatrixXd a(g_, m);
+      for (Index j = 0; j < m; ++j) {
+        const Index k = rows[static_cast<std::size_t>(j)];
+        a.col(j) = (patterns_.active(k, i) ? Scalar{1} : Scalar{-1}) * X_.row(k).transpose();
+      }
+      const Vector mu = a.colPivHouseholderQr().solve(grad);
+      Index leaving = -1;
+      Scalar most_negative = -1e-12 * (gradient.norm() + beta_);
+      for (Index j = 0; j < m; ++j) {
+        const Scalar scaled = mu[j] * a.col(j).norm();
+        if (scaled < most_negative) {
+          most_negative = scaled;
+          leaving = j;
+        }
+      }
+      if (leaving >= 0) {
+        rows.erase(rows.begin() + leaving);
+        released = true;
+      }
+    }
+    return released;
+  }
+
+  // A row of a support block's cone that a polish step would cross: the block's position in the
+  // support, its offset and width in the reduced coordinates, the row, and the fraction t of the
+  // step at which the row becomes tight.
+  struct BlockedRow {
+    Index position, offset, width, row;
+    Scalar t;
+  };
+
+  // Ratio test of a polish step in the reduced coordinates z (u_b = Z_b z_b): for each support
+  // block, the first row (not already held tight) that u_b + t d_b reaches for t in [0, 1).
+  // Blocks that already hold g - 1 rows are left out (one more would pin them to 0).
+  std::vector<BlockedRow> ratio_test(const std::vector<Index>& support,
+                                     const std::vector<Eigen::MatrixXd>& bases, const Vector& z,
+                                     const Vector& step) {
+    std::vector<BlockedRow> blocked;
+    Vector au, ad;
+    Index offset = 0;
+    for (std::size_t b = 0; b < support.size(); ++b) {
+      const Index width = bases[b].cols();
+      const Index col = support[b];
+      const Vector u = bases[b] * z.segment(offset, width);
+      const Vector d = bases[b] * step.segment(offset, width);
+      const Scalar d_norm = d.norm();
+      const auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
+      if (d_norm > 0 && static_cast<Index>(rows.size()) + 1 < g_) {
+        const PatternCone c = cone(pattern_of(col));
+        c.products(u, d, au, ad);
+        Scalar t = 1;
+        Index blocking = -1;
+        for (Index k = 0; k < n_; ++k) {
+          if (!(ad[k] * inverse_norms_[k] < -1e-12 * d_norm)) continue;
+          const Scalar tk = std::max(Scalar{0}, au[k]) / (-ad[k]);
+          if (tk < t && std::find(rows.begin(), rows.end(), k) == rows.end()) {
+            t = tk;
+            blocking = k;
+          }
+        }
+        if (blocking >= 0) blocked.push_back(BlockedRow{static_cast<Index>(b), offset, width, blocking, t});
+      }
+      offset += width;
+    }
+    return blocked;
   }
 
   // The large-problem branch of newton_polish: Newton steps on the reduced coordinates, each
