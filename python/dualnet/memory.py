@@ -2,7 +2,7 @@
 ``memory_budget.hpp``, applied to the whole request: data copies, patterns and solver storage).
 
 Nothing in a solve grows like n * P floats: X (n x g), the bit-packed patterns (P * n / 8 bytes),
-a few dozen vectors of length n, and storage of size g x P. A request that cannot fit fails with a
+about ten vectors of length n, and storage of size g x P. A request that cannot fit fails with a
 MemoryError stating the estimate and the budget, before the first allocation it covers.
 """
 
