@@ -12,9 +12,10 @@ Prints, from one run:
 4. batch throughput (solves per second) serial, in threads and on a Dask LocalCluster.
 
 Each solve and memory probe runs in a fresh subprocess (a solve that exceeds ``--solve-timeout``
-is reported as such; the memory probe reads the kernel's peak resident set size after resetting
-it right before the solve). The machine may be shared: medians are reported and the load average
-is printed before and after.
+is reported as such; the memory probes, one per model, read the kernel's peak resident set size
+after resetting it right before the solve, against a baseline taken after a warm-up solve on a
+small problem, so that code loaded on first use is not counted as the solve's memory). The
+machine may be shared: medians are reported and the load average is printed before and after.
 
 Problem: X with i.i.d. N(0, 1) entries (n, d); y the output of a random two-layer ReLU network
 with 5 neurons plus Gaussian noise of 10% of its standard deviation; P patterns from the Gaussian
@@ -86,6 +87,14 @@ def worker(spec):
     """One solve in this process; prints a JSON line."""
     import dualnet
 
+    # Warm-up on a small problem: the code paths of generation, sampling and the solve are loaded
+    # (a few MiB of pages that do not grow with n) before the baseline is read.
+    X, y, patterns = make_problem(2000, spec["d"], spec["p"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dualnet.fit_relu(X, y, 1.0, patterns=patterns, model=spec["model"], max_iter=50)
+    del X, y, patterns
+    _release_free_memory()
     rss_start = _rss_status("VmRSS")
     X, y, patterns = make_problem(spec["n"], spec["d"], spec["p"])
     beta = 0.05 * dualnet.beta_max(X, y, patterns=patterns, model="gated")
@@ -251,22 +260,24 @@ def main():
         print(f"  speed-up of 2 threads over 1 (dualnet pass): "
               f"{t_dn / passes['dualnet_pass_2t']:.2f}")
 
-        spec = {"n": n, "d": args.d, "p": args.patterns, "model": "gated", "tol": 1e-12,
-                "max_iter": args.memory_probe_iter}
-        probe = run_worker(spec, args.solve_timeout)
-        if probe is not None:
+        for model in args.models:
+            spec = {"n": n, "d": args.d, "p": args.patterns, "model": model, "tol": 1e-12,
+                    "max_iter": args.memory_probe_iter}
+            probe = run_worker(spec, args.solve_timeout)
+            if probe is None:
+                print(f"  memory probe ({model}) timed out")
+                continue
             probe["n"] = n
+            probe["model"] = model
             report["memory"].append(probe)
             used = probe["peak_rss"] - probe["rss_start"]
             extra = probe["peak_rss"] - probe["rss_before"]
-            print(f"  peak memory of a gated solve ({args.memory_probe_iter} epochs): "
-                  f"{used / 2**20:.1f} MiB above the process after import (X, y, patterns and "
+            print(f"  peak memory of a {model} solve ({args.memory_probe_iter} epochs): "
+                  f"{used / 2**20:.1f} MiB above the warmed-up process (X, y, patterns and "
                   f"the solve), X + bitsets {probe['data_bytes'] / 2**20:.1f} MiB: ratio "
                   f"{used / probe['data_bytes']:.2f}; the solve itself added "
-                  f"{extra / 2**20:.1f} MiB (peak RSS {probe['peak_rss'] / 2**20:.1f} MiB, after "
-                  f"import {probe['rss_start'] / 2**20:.1f} MiB)")
-        else:
-            print("  memory probe timed out")
+                  f"{extra / 2**20:.1f} MiB (peak RSS {probe['peak_rss'] / 2**20:.1f} MiB, "
+                  f"baseline {probe['rss_start'] / 2**20:.1f} MiB)")
         if args.skip_solves:
             continue
         for model in args.models:
@@ -288,7 +299,9 @@ def main():
                     print(f"{label}: {result['wall']:8.2f} s wall, {result['cpu']:8.2f} s CPU, "
                           f"gap {result['relative_gap']:.2e}, {result['n_iter']} epochs; "
                           f"= {result['wall'] / t_np:.1f} numpy passes, "
-                          f"{result['wall'] / t_dn:.0f} dualnet passes (wall)")
+                          f"{result['wall'] / t_dn:.0f} dualnet passes (wall); peak memory "
+                          f"{(result['peak_rss'] - result['rss_start']) / result['data_bytes']:.2f}"
+                          " x (X + bitsets)")
     if args.no_batch:
         print(f"\nload average at end: {os.getloadavg()}")
         print("JSON " + json.dumps(report))

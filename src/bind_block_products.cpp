@@ -21,13 +21,12 @@ void bind_block_products(py::module_& m) {
         if (r.size() != X.rows())
           throw std::invalid_argument("r has " + std::to_string(r.size()) + " entries but X has " +
                                       std::to_string(X.rows()) + " rows");
-        dualnet::BlockMatrix gradients;
-        {
-          // Safe without the GIL: views of caller-held arrays, no Python objects in the core.
-          py::gil_scoped_release release;
+        // Safe without the GIL: views of caller-held arrays, no Python objects in the core.
+        return without_gil([&] {
+          dualnet::BlockMatrix gradients;
           dualnet::all_block_gradients(X, patterns, r.data(), gradients, n_threads);
-        }
-        return gradients;
+          return gradients;
+        });
       },
       py::arg("X").noconvert(), py::arg("patterns"), py::arg("r").noconvert(), py::kw_only(),
       py::arg("n_threads") = 0,

@@ -47,9 +47,10 @@ LossSolution solve_binary(const MatrixCRef& X, const VectorCRef& y, const Patter
   // Safe without the GIL: X and y are views of arrays the caller keeps alive for the call,
   // patterns is held by the caller, v0/w0 are copies, and the core touches no Python object
   // (the interrupt callback takes the GIL itself).
-  py::gil_scoped_release release;
-  return dualnet::solve_binary_loss(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
-                                    w0 ? &*w0 : nullptr, &interrupt);
+  return without_gil([&] {
+    return dualnet::solve_binary_loss(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
+                                      w0 ? &*w0 : nullptr, &interrupt);
+  });
 }
 
 LossSolution solve_cross_entropy(const MatrixCRef& X, const MatrixCRef& Y,
@@ -59,9 +60,10 @@ LossSolution solve_cross_entropy(const MatrixCRef& X, const MatrixCRef& Y,
       settings_of(LossKind::cross_entropy, false, tol, max_iter, 1, verbose);
   dualnet::InterruptCheck interrupt(python_stop_requested());
   // Safe without the GIL: as above (views of caller-held arrays, a copied warm start).
-  py::gil_scoped_release release;
-  return dualnet::solve_cross_entropy_gated(X, Y, patterns, beta, settings, v0 ? &*v0 : nullptr,
-                                            &interrupt);
+  return without_gil([&] {
+    return dualnet::solve_cross_entropy_gated(X, Y, patterns, beta, settings,
+                                              v0 ? &*v0 : nullptr, &interrupt);
+  });
 }
 
 }  // namespace

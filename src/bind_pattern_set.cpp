@@ -55,6 +55,20 @@ py::array_t<bool> to_masks(const PatternSet& set) {
   return out;
 }
 
+// The mask of one pattern (n,): what a caller that visits a few patterns needs, at n bytes
+// instead of the n * P of masks().
+py::array_t<bool> mask_of(const PatternSet& set, Index i) {
+  if (i < 0 || i >= set.size())
+    throw std::invalid_argument("index " + std::to_string(i) + " is out of range for " +
+                                std::to_string(set.size()) + " patterns");
+  const Index n = set.n_rows();
+  py::array_t<bool> out(n);
+  auto ov = out.mutable_unchecked<1>();
+  for (Index k = 0; k < n; ++k) ov(k) = false;
+  set.for_each_active(i, [&](Index k) { ov(k) = true; });
+  return out;
+}
+
 py::array_t<double> gates_array(const PatternSet& set) {
   const Index g = set.gate_dim(), p = set.size();
   py::array_t<double> out({g, p});
@@ -75,6 +89,7 @@ void bind_pattern_set(py::module_& m) {
       .def_property_readonly("memory_bytes", &PatternSet::memory_bytes)
       .def("__len__", &PatternSet::size)
       .def("masks", &to_masks, "Dense bool masks, shape (n, P).")
+      .def("mask", &mask_of, py::arg("index"), "Bool mask of one pattern, shape (n,).")
       .def("gates", &gates_array, "Gates, shape (gate_dim, P).")
       .def("counts", [](const PatternSet& set) {
         py::array_t<Index> out(set.size());

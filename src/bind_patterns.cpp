@@ -32,8 +32,9 @@ void bind_patterns(py::module_& m) {
         try {
           // Safe without the GIL: X is a read-only view kept alive by the caller's argument, and
           // the result is a C++ object until the GIL is taken back.
-          py::gil_scoped_release release;
-          patterns = dualnet::enumerate_patterns(X, max_patterns, interrupt, use_chart);
+          patterns = without_gil([&] {
+            return dualnet::enumerate_patterns(X, max_patterns, interrupt, use_chart);
+          });
         } catch (const dualnet::CellLimitExceeded&) {
           return py::none();  // the Python layer says so, naming max_patterns and the estimate
         }
@@ -48,12 +49,9 @@ void bind_patterns(py::module_& m) {
       "sample_patterns",
       [](MatrixCRef X, Index n_gates, std::uint64_t seed) {
         dualnet::InterruptCheck interrupt(python_stop_requested());
-        dualnet::SampledPatterns sampled{PatternSet(0, 0)};
-        {
-          // Safe without the GIL: only C++ objects and the read-only view of X are touched.
-          py::gil_scoped_release release;
-          sampled = dualnet::sample_patterns(X, n_gates, seed, interrupt);
-        }
+        // Safe without the GIL: only C++ objects and the read-only view of X are touched.
+        dualnet::SampledPatterns sampled =
+            without_gil([&] { return dualnet::sample_patterns(X, n_gates, seed, interrupt); });
         return std::make_tuple(std::move(sampled.patterns), sampled.n_draws, sampled.n_rejected);
       },
       py::arg("X").noconvert(), py::arg("n_gates"), py::arg("seed"),
@@ -66,8 +64,8 @@ void bind_patterns(py::module_& m) {
         dualnet::PatternCount count;
         try {
           // Safe without the GIL: only C++ objects and the read-only view of X are touched.
-          py::gil_scoped_release release;
-          count = dualnet::count_cells(X, max_subsets, max_cells, interrupt);
+          count = without_gil(
+              [&] { return dualnet::count_cells(X, max_subsets, max_cells, interrupt); });
         } catch (const dualnet::CellLimitExceeded&) {
           return py::make_tuple(py::none(), py::none(), false, py::none());
         }

@@ -36,13 +36,11 @@ py::tuple price(const MatrixCRef& X, const VectorCRef& dual, Scalar beta,
   settings.max_new = max_new;
   settings.seed = seed;
   dualnet::InterruptCheck interrupt(python_stop_requested());
-  dualnet::PricingResult result = [&] {
-    // Safe without the GIL: X and dual are views of arrays the caller keeps alive for the call,
-    // patterns is held by the caller, and the core touches no Python object (the interrupt
-    // callback takes the GIL itself).
-    py::gil_scoped_release release;
-    return dualnet::price_patterns(X, dual, beta, patterns, settings, &interrupt);
-  }();
+  // Safe without the GIL: X and dual are views of arrays the caller keeps alive for the call,
+  // patterns is held by the caller, and the core touches no Python object (the interrupt
+  // callback takes the GIL itself).
+  dualnet::PricingResult result = without_gil(
+      [&] { return dualnet::price_patterns(X, dual, beta, patterns, settings, &interrupt); });
   const Index k = result.values.size();
   py::array_t<double> values(k, result.values.data());
   // Witnesses as columns, (g, k), like gates.

@@ -36,9 +36,10 @@ ConvexSolution solve(const MatrixCRef& X, const VectorCRef& y, const PatternSet&
   // Safe without the GIL: X and y are views of arrays the caller keeps alive for the call,
   // patterns is held by the caller, v0/w0 are copies, and the core touches no Python object
   // (the interrupt callback takes the GIL itself).
-  py::gil_scoped_release release;
-  return dualnet::solve_convex(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
-                               w0 ? &*w0 : nullptr, &interrupt);
+  return without_gil([&] {
+    return dualnet::solve_convex(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
+                                 w0 ? &*w0 : nullptr, &interrupt);
+  });
 }
 
 py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, const Vector& c) {
@@ -54,14 +55,12 @@ py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, 
     throw std::invalid_argument("c has " + std::to_string(c.size()) + " entries but X has " +
                                 std::to_string(X.cols()) + " columns");
   if (!c.allFinite()) throw std::invalid_argument("c contains NaN or infinity");
-  dualnet::ConeProjection result;
-  {
-    // Safe without the GIL: X is a view the caller keeps alive, c a copy; no Python objects.
-    py::gil_scoped_release release;
+  // Safe without the GIL: X is a view the caller keeps alive, c a copy; no Python objects.
+  const dualnet::ConeProjection result = without_gil([&] {
     const Vector inverse_norms = dualnet::inverse_row_norms(X);
     const dualnet::PatternCone cone{X, patterns, index, inverse_norms};
-    result = dualnet::project_onto_cone(cone, c, {}, -1, 100 * X.cols() + 100);
-  }
+    return dualnet::project_onto_cone(cone, c, {}, -1, 100 * X.cols() + 100);
+  });
   return py::make_tuple(py::array_t<double>(result.u.size(), result.u.data()), result.bound);
 }
 
@@ -94,8 +93,7 @@ void bind_solver(py::module_& m) {
       "beta_max",
       [](const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns, bool relu) {
         // Safe without the GIL: views of caller-held arrays, no Python objects in the core.
-        py::gil_scoped_release release;
-        return dualnet::beta_max(X, y, patterns, program_of(relu));
+        return without_gil([&] { return dualnet::beta_max(X, y, patterns, program_of(relu)); });
       },
       py::arg("X").noconvert(), py::arg("y").noconvert(), py::arg("patterns"), py::kw_only(),
       py::arg("relu"), "Smallest beta at which the convex program's solution is zero.");

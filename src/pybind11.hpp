@@ -8,10 +8,63 @@
 
 #include <dualnet/interrupt.hpp>
 
+#include <chrono>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#if defined(__GLIBCXX__)
+#include <cxxabi.h>
+#endif
 
 namespace py = pybind11;
+
+// Whether the interpreter is shutting down (a thread that takes the GIL then is ended by CPython
+// or, from 3.14, blocked for good).
+inline bool python_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
+// Runs f() with the GIL released, and takes the GIL back in ordinary code, never in a destructor.
+// py::gil_scoped_release takes it back in its destructor; in a daemon thread still solving when
+// the interpreter shuts down, CPython ends the thread there by pthread_exit, whose stack
+// unwinding cannot leave a destructor: std::terminate ("terminate called without an active
+// exception"). Here an exception of f is held until the GIL is back; a thread-ending unwind
+// started inside f (by the interrupt callback) passes through; and when the interpreter is
+// already shutting down as f returns, the thread waits for the process to end instead of
+// touching Python again. Use it for every call into the core that releases the GIL.
+template <class F>
+auto without_gil(F&& f) -> std::invoke_result_t<F&> {
+  using Result = std::invoke_result_t<F&>;
+  static_assert(!std::is_void_v<Result>, "without_gil: f must return a value");
+  PyThreadState* state = PyEval_SaveThread();
+  std::optional<Result> result;
+  std::exception_ptr error;
+  try {
+    result.emplace(f());
+  }
+#if defined(__GLIBCXX__)
+  catch (abi::__forced_unwind&) {
+    throw;  // the thread is being ended (pthread_exit): the unwind must go on, without the GIL
+  }
+#endif
+  catch (...) {
+    error = std::current_exception();
+  }
+  if (python_finalizing())
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // the process is exiting
+  PyEval_RestoreThread(state);
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
 
 // A stop callback for the core: true once Python has a pending KeyboardInterrupt (or any signal
 // handler raised). Called from a thread without the GIL, so it takes the GIL for the check. The
@@ -19,6 +72,8 @@ namespace py = pybind11;
 // after the core has unwound and the GIL is held again.
 inline dualnet::StopRequested python_stop_requested() {
   return [] {
+    // Shutting down: stop without taking the GIL (without_gil then parks the thread).
+    if (python_finalizing()) return true;
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) {
       PyErr_Clear();

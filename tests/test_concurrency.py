@@ -152,10 +152,11 @@ _CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("job, shape", [("fit_relu", "(200, 6)"), ("sample", "(1000, 10)")])
-def test_sigint_stops_a_long_job_in_a_subprocess(job, shape):
+def _sigint_child(code, *args):
+    """Run code in a subprocess, send SIGINT 2 s after it prints "started"; (returncode, out,
+    err)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD.format(shape=shape), job],
+        [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -172,5 +173,85 @@ def test_sigint_stops_a_long_job_in_a_subprocess(job, shape):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("job, shape", [("fit_relu", "(200, 6)"), ("sample", "(1000, 10)")])
+def test_sigint_stops_a_long_job_in_a_subprocess(job, shape):
+    returncode, out, err = _sigint_child(_CHILD.format(shape=shape), job)
+    assert returncode == 0, err
     assert out.split() == ["interrupted", "recovered"], (out, err)
+
+
+# Shutdown with solves still running. A daemon thread inside the core when the interpreter exits
+# must not take the process down: taking the GIL back in a destructor there used to end in
+# std::terminate ("terminate called without an active exception") once CPython ends the thread.
+
+# A problem whose all-blocks pass runs on several threads (40000 rows: ten row tasks).
+_THREADED_PROBLEM = textwrap.dedent(
+    """
+    import numpy as np
+    import dualnet
+    from dualnet import _core
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40000, 8))
+    y = rng.standard_normal(X.shape[0])
+    pattern_set = dualnet.activation_patterns(X, method="sample", n_gates=128,
+                                              random_state=0).pattern_set
+    """
+)
+
+_DAEMON_CHILD = _THREADED_PROBLEM + textwrap.dedent(
+    """
+    import threading
+    busy = threading.Barrier(3)
+
+    def solve():
+        busy.wait()
+        _core.solve_convex(X, y, pattern_set, 1e-6, relu=False, tol=1e-300, max_iter=2**62,
+                           n_threads=2)
+
+    def passes():
+        busy.wait()
+        while True:  # the multi-threaded all-blocks pass, over and over
+            _core.block_gradients(X, pattern_set, y, n_threads=2)
+
+    for target in (solve, passes):
+        threading.Thread(target=target, daemon=True).start()
+    busy.wait()
+    threading.Event().wait(1.0)
+    print("exiting", flush=True)
+    """
+)
+
+
+def test_interpreter_exits_cleanly_while_daemon_threads_are_in_the_core():
+    proc = subprocess.run([sys.executable, "-c", _DAEMON_CHILD], capture_output=True, text=True,
+                          timeout=HANG_GUARD)
+    assert proc.returncode == 0, proc.stderr
+    assert "exiting" in proc.stdout
+    assert "terminate" not in proc.stderr, proc.stderr
+
+
+_THREADED_CHILD = _THREADED_PROBLEM + textwrap.dedent(
+    """
+    print("started", flush=True)
+    try:
+        while True:  # solves whose certificates run the two-thread pass, until stopped
+            _core.solve_convex(X, y, pattern_set, 1e-6, relu=False, tol=1e-300, max_iter=50,
+                               n_threads=2)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    small = _core.block_gradients(X[:5000], dualnet.activation_patterns(
+        X[:5000], method="sample", n_gates=16, random_state=0).pattern_set, y[:5000], n_threads=2)
+    print("recovered" if np.isfinite(small).all() else "broken", flush=True)
+    """
+)
+
+
+def test_sigint_during_threaded_solves_exits_cleanly():
+    returncode, out, err = _sigint_child(_THREADED_CHILD)
+    assert returncode == 0, err
+    assert out.split() == ["interrupted", "recovered"], (out, err)
+    assert "terminate" not in err, err

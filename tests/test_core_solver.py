@@ -342,3 +342,32 @@ def test_one_dimensional_data_at_small_beta(relu):
         check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-9)
         reference = reference_optimum(X, y, masks, beta, relu=relu)
         assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+
+
+@pytest.mark.parametrize("relu, budget", [(False, 400), (True, 2000)])
+def test_many_small_cones_converge_within_an_epoch_budget(relu, budget):
+    """A complete pattern set of 2-D data with a bias (184 cones sharing faces) at small beta.
+
+    Cyclic sweeps alone identify the faces the ReLU optimum lies on very slowly (7,632 epochs
+    before the Newton polish took ratio-tested steps); the budget bounds the work, not the time.
+    """
+    import dualnet
+
+    rng = np.random.default_rng(1009713370)  # the "noisy-linear" problem of test_fit_losses.py
+    X = rng.standard_normal((14, 2))
+    y = np.sign(X[:, 0] - 0.5 * X[:, 1] + 0.5 * rng.standard_normal(14))
+    patterns = dualnet.activation_patterns(X, bias=True)
+    assert patterns.exact and len(patterns) == 184
+    Xa = np.ascontiguousarray(np.hstack([X, np.ones((14, 1))]))
+    masks = patterns.masks
+    beta = 0.1
+    sol = _core.solve_convex(Xa, y, patterns.pattern_set, beta, relu=relu, tol=1e-6,
+                             max_iter=budget)
+    assert sol.converged and sol.n_iter <= budget
+    primal = convex_objective(Xa, y, masks, beta, sol.v, sol.w)
+    assert sol.primal_objective == pytest.approx(primal, rel=1e-10)
+    assert sol.relative_gap <= 1e-6
+    assert sol.dual_objective == pytest.approx(dual_objective(y, sol.dual), rel=1e-10)
+    reference = reference_optimum(Xa, y, masks, beta, relu=relu)
+    assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+    assert sol.dual_objective <= reference * (1 + 1e-7)

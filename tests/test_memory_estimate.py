@@ -74,3 +74,60 @@ def test_float32_data_is_solved_exactly_as_given(model):
     if model == "gated":
         assert np.max(np.linalg.norm(grads, axis=0)) <= beta * (1 + 1e-10)
     assert fit32.relative_gap <= 1e-7
+
+
+# The estimate against a measurement: the peak resident memory a fit adds (Linux only, and not
+# under AddressSanitizer, whose shadow memory and quarantine are not the solver's).
+_PEAK_CHILD = """
+import ctypes, json, sys, warnings
+import numpy as np
+import dualnet
+
+model, n = sys.argv[1], int(sys.argv[2])
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key + ":"))
+
+def problem(rows, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, 10))
+    y = np.maximum(X @ rng.standard_normal((10, 3)), 0).sum(axis=1) + 0.1 * rng.standard_normal(rows)
+    return X, y, dualnet.activation_patterns(X, method="sample", n_gates=64, random_state=0)
+
+warnings.simplefilter("ignore")  # the capped fits stop on max_iter by design
+X, y, patterns = problem(2000, 1)  # warm-up: code paths loaded before the baseline
+dualnet.fit_relu(X, y, 1.0, patterns=patterns, model=model, max_iter=20)
+X, y, patterns = problem(n, 0)
+beta = 0.05 * dualnet.beta_max(X, y, patterns=patterns, model="gated")
+ctypes.CDLL("libc.so.6").malloc_trim(0)
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets the peak (VmHWM) to the current resident size
+before = status("VmRSS")
+dualnet.fit_relu(X, y, beta, patterns=patterns, model=model, tol=1e-12, max_iter=30)
+print(json.dumps({"used": status("VmHWM") - before}))
+"""
+
+
+@pytest.mark.parametrize("model", ["gated", "relu"])
+def test_estimate_bounds_the_measured_peak_of_a_fit(model):
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    if not pathlib.Path("/proc/self/clear_refs").exists():
+        pytest.skip("needs Linux's /proc to measure peak memory")
+    if "libasan" in pathlib.Path("/proc/self/maps").read_text():
+        pytest.skip("AddressSanitizer's memory is not the solver's")
+    n = 60000
+    out = subprocess.run([sys.executable, "-c", _PEAK_CHILD, model, str(n)], capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    used = json.loads(out.stdout.strip().splitlines()[-1])["used"]
+    estimate = dualnet.estimate_memory(n, 10, 64, model=model)
+    # X and the patterns exist before the fit: the fit adds work and solver storage only.
+    assert used <= estimate.work_bytes + estimate.solver_bytes
+    # The length-n vectors are the bulk of it, and the bound is not loose by orders of magnitude.
+    assert used >= 4 * n * 8
+    assert estimate.work_bytes + estimate.solver_bytes <= 4 * used

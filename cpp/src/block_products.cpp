@@ -5,6 +5,7 @@
 #include <array>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -17,17 +18,24 @@ namespace {
 
 constexpr Word kAllOnes = ~Word{0};
 
-// Calls full(base) for each word whose 64 rows are all active and row(k) for each active row of
-// the other words; rows past n are never active (PatternSet keeps those bits zero).
-template <class Full, class Row>
-void walk_active(const PatternSet& patterns, Index i, Full&& full, Row&& row) {
+// Words with at least this many active rows (of 64) go through a dense 64-row product with the
+// inactive rows masked out: at most 64 / 24 times the multiply-adds of their active rows, at
+// matrix-vector speed, instead of a short scalar loop per active row.
+constexpr int kDenseWordRows = 24;
+
+// Calls dense(base, bits) for each word inside the n rows with at least kDenseWordRows active
+// rows (bits == kAllOnes: every row) and row(k) for each active row of the other words; rows
+// past n are never active (PatternSet keeps those bits zero).
+template <class Dense, class Row>
+void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row) {
   const Word* mask = patterns.pattern(i);
   const Index words = patterns.words_per_pattern();
+  const Index full_words = patterns.n_rows() / kWordBits;  // words with 64 rows inside n
   for (Index w = 0; w < words; ++w) {
     Word bits = mask[w];
     const Index base = w * kWordBits;
-    if (bits == kAllOnes) {
-      full(base);
+    if (w < full_words && __builtin_popcountll(bits) >= kDenseWordRows) {
+      dense(base, bits);
       continue;
     }
     while (bits) {
@@ -61,6 +69,51 @@ const ByteRows kByteRows = [] {
     for (unsigned k = 0; k < 8; ++k) table[b][k] = static_cast<Scalar>((b >> k) & 1u);
   return table;
 }();
+
+// Joins the started threads when it goes out of scope, on every path: a std::thread destroyed
+// while still joinable (an exception unwinding past it) would call std::terminate.
+struct JoinAll {
+  std::vector<std::thread>& pool;
+  ~JoinAll() {
+    for (auto& thread : pool)
+      if (thread.joinable()) thread.join();
+  }
+};
+
+// Calls work(t) for t = 0, ..., threads - 1: work(0) on this thread, the others on new threads
+// (if the system refuses one, this thread does its work: the same calls, so the same result).
+// Every started thread is joined before this returns or throws; the first exception is rethrown.
+template <class Work>
+void run_in_threads(Index threads, Work& work) {
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<std::size_t>(threads - 1));
+  const JoinAll join_all{pool};
+  Index started = 1;
+  try {
+    for (; started < threads; ++started)
+      pool.emplace_back([&, t = started] {
+        try {
+          work(t);
+        } catch (...) {
+          errors[static_cast<std::size_t>(t)] = std::current_exception();
+        }
+      });
+  } catch (const std::system_error&) {
+    // The system refused a thread.
+  } catch (const std::bad_alloc&) {
+    // No memory for another thread's state.
+  }
+  try {
+    work(0);
+    for (Index t = started; t < threads; ++t) work(t);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& thread : pool) thread.join();
+  for (auto& error : errors)
+    if (error) std::rethrow_exception(error);
+}
 
 // Scratch of one thread: scaled rows and the expanded mask panel.
 struct GradientScratch {
@@ -109,11 +162,18 @@ void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, co
   const Scalar* x = X.data();
   Eigen::Map<Vector> result(out, g);
   result.setZero();
+  alignas(64) Scalar masked[kWordBits];
   walk_active(
       patterns, i,
-      [&](Index base) {
+      [&](Index base, Word bits) {
+        if (bits == kAllOnes) {
+          result.noalias() += X.middleRows(base, kWordBits).transpose() *
+                              Eigen::Map<const Vector>(r + base, kWordBits);
+          return;
+        }
+        for (Index k = 0; k < kWordBits; ++k) masked[k] = ((bits >> k) & 1u) ? r[base + k] : 0.0;
         result.noalias() += X.middleRows(base, kWordBits).transpose() *
-                            Eigen::Map<const Vector>(r + base, kWordBits);
+                            Eigen::Map<const Vector>(masked, kWordBits);
       },
       [&](Index k) {
         const Scalar rk = r[k];
@@ -127,11 +187,18 @@ void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index
   const Index g = X.cols();
   const Scalar* x = X.data();
   const Eigen::Map<const Vector> weights(u, g);
+  alignas(64) Scalar products[kWordBits];
   walk_active(
       patterns, i,
-      [&](Index base) {
-        Eigen::Map<Vector>(r + base, kWordBits).noalias() +=
-            alpha * (X.middleRows(base, kWordBits) * weights);
+      [&](Index base, Word bits) {
+        if (bits == kAllOnes) {
+          Eigen::Map<Vector>(r + base, kWordBits).noalias() +=
+              alpha * (X.middleRows(base, kWordBits) * weights);
+          return;
+        }
+        Eigen::Map<Vector>(products, kWordBits).noalias() = X.middleRows(base, kWordBits) * weights;
+        for (Index k = 0; k < kWordBits; ++k)
+          if ((bits >> k) & 1u) r[base + k] += alpha * products[k];
       },
       [&](Index k) {
         const Scalar* xk = x + k * g;
@@ -210,32 +277,7 @@ void all_block_gradients(const MatrixCRef& X, const PatternSet& patterns, const 
     if (threads == 1) {
       work(0);
     } else {
-      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-      std::vector<std::thread> pool;
-      pool.reserve(static_cast<std::size_t>(threads - 1));
-      Index started = 1;
-      try {
-        for (; started < threads; ++started)
-          pool.emplace_back([&, t = started] {
-            try {
-              work(t);
-            } catch (...) {
-              errors[static_cast<std::size_t>(t)] = std::current_exception();
-            }
-          });
-      } catch (const std::system_error&) {
-        // The system refused a thread: this one does the missing threads' tasks (same tasks,
-        // same partials, so the result is unchanged).
-      }
-      try {
-        work(0);
-        for (Index t = started; t < threads; ++t) work(t);
-      } catch (...) {
-        errors[0] = std::current_exception();
-      }
-      for (auto& thread : pool) thread.join();
-      for (auto& error : errors)
-        if (error) std::rethrow_exception(error);
+      run_in_threads(threads, work);
     }
     // Fixed-order reduction: task order, whatever thread computed each partial.
     for (Index k = 0; k < wave; ++k) gradients += partials[static_cast<std::size_t>(k)];

@@ -44,9 +44,19 @@ void PatternCone::products(const Vector& u, const Vector& d, Vector& au, Vector&
   Eigen::Matrix<Scalar, Eigen::Dynamic, 2> both(X.cols(), 2);
   both.col(0) = u;
   both.col(1) = d;
-  const Eigen::Matrix<Scalar, Eigen::Dynamic, 2> products = X * both;
-  au = products.col(0);
-  ad = products.col(1);
+  // One pass over X for both products, by row chunks: a small (chunk, 2) buffer instead of an
+  // (n, 2) temporary next to au and ad.
+  const Index n = X.rows();
+  constexpr Index kChunk = 4096;
+  au.resize(n);
+  ad.resize(n);
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 2> products(std::min(n, kChunk), 2);
+  for (Index k0 = 0; k0 < n; k0 += kChunk) {
+    const Index rows = std::min(kChunk, n - k0);
+    products.topRows(rows).noalias() = X.middleRows(k0, rows) * both;
+    au.segment(k0, rows) = products.col(0).head(rows);
+    ad.segment(k0, rows) = products.col(1).head(rows);
+  }
   apply_signs(patterns, index, au.data(), X.rows());
   apply_signs(patterns, index, ad.data(), X.rows());
 }

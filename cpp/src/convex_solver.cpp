@@ -4,6 +4,7 @@
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
 #include <dualnet/memory_budget.hpp>
+#include <dualnet/residual_history.hpp>
 #include <dualnet/support_products.hpp>
 
 #include <Eigen/Cholesky>
@@ -109,6 +110,7 @@ class Engine {
     Index epochs = 0;
     double work = 0, since_polish = 0, polish_cost = 0;
     Scalar last_objective = primal_;
+    bool idle_certified = false;
     bool converged = relative_gap() <= settings_.tol;
     while (!converged && epochs < settings_.max_iter) {
       double epoch_work = 0;
@@ -140,11 +142,18 @@ class Engine {
       // one would cost more than the epochs themselves.
       const Scalar objective = working_objective();
       const bool stalled = last_objective - objective <= 1e-3 * (primal_ - best_dual_);
+      // An epoch that changed nothing (the working-set problem is solved to round-off) is
+      // certified at once, whatever the certificate costs: further epochs cannot help, only new
+      // blocks can (once per such streak: if the certificate adds none, waiting is no worse).
+      // ReLU only: a gated certificate is one GEMM, so the usual schedule reaches it soon.
+      const bool idle = last_objective - objective <= 1e-13 * objective;
+      const bool idle_check = relu_ && idle && !idle_certified;
+      idle_certified = idle;
       last_objective = objective;
       // An extrapolated point is certified once the epochs since the last certificate cost half
       // as much as one (with many small patterns a certificate costs tens of epochs).
       const bool candidate_ready = dual_candidate_.size() == n_ && 2 * work >= certificate_work_;
-      if (!candidate_ready && !polished && work < 2 * certificate_work_ &&
+      if (!candidate_ready && !polished && !idle_check && work < 2 * certificate_work_ &&
           !(stalled && work >= certificate_work_) && epochs < settings_.max_iter)
         continue;
       work = 0;
@@ -214,7 +223,7 @@ class Engine {
     out.converged = converged;
     out.status = converged ? SolverStatus::converged : SolverStatus::max_iter;
     out.n_iter = epochs;
-    out.dual = best_theta_;
+    out.dual = std::move(best_theta_);
     for (Index i = 0; i < p_; ++i) {
       bool active = u_.col(i).squaredNorm() > 0;
       if (relu_) active = active || u_.col(p_ + i).squaredNorm() > 0;
@@ -312,13 +321,17 @@ class Engine {
       max_bound = std::max(max_bound, bound);
       if (in_ws_[static_cast<std::size_t>(j)]) max_ws_bound = std::max(max_ws_bound, bound);
     }
-    Vector theta = r / dual_scaling(max_bound, beta_);
-    const Scalar dual = dual_objective_value(theta, y_);
+    // Dual objectives of r / s from two inner products (no length-n temporary); the best point
+    // is written over the previous best's buffer.
+    const Scalar ry = r.dot(y_), rr = r.squaredNorm();
+    auto scaled_dual = [&](Scalar s) { return ry / s - 0.5 * rr / (s * s); };
+    const Scalar scaling = dual_scaling(max_bound, beta_);
+    const Scalar dual = scaled_dual(scaling);
     if (dual > best_dual_ || best_theta_.size() == 0) {
       best_dual_ = dual;
-      best_theta_ = std::move(theta);
+      best_theta_ = r / scaling;
     }
-    const Scalar ws_dual = dual_objective_value(r / dual_scaling(max_ws_bound, beta_), y_);
+    const Scalar ws_dual = scaled_dual(dual_scaling(max_ws_bound, beta_));
     ws_relative_gap_ =
         std::min(ws_relative_gap_, (primal_ - ws_dual) / std::max(primal_, kTiny));
     // The GEMM pass runs at matrix-multiply speed (counted at half its multiply-adds); the scans
@@ -343,20 +356,16 @@ class Engine {
   // candidate: the certificate rescales it like any other point.
   // The residuals are those of the K + 1 epochs since the last Anderson step (consecutive BCD
   // epochs: no jump inside the window); the candidate is certified at the next check.
-  bool extrapolate(const std::deque<Vector>& history, Vector& out) const {
-    const Index k = static_cast<Index>(history.size()) - 1;
+  bool extrapolate(const ResidualHistory& history, Vector& out) const {
+    const Index k = history.size() - 1;
     if (k < 1) return false;
-    Eigen::MatrixXd diffs(n_, k);
-    for (Index j = 0; j < k; ++j)
-      diffs.col(j) = history[static_cast<std::size_t>(j + 1)] - history[static_cast<std::size_t>(j)];
-    const Eigen::MatrixXd gram = diffs.transpose() * diffs;
+    const Eigen::MatrixXd gram = history.difference_gram();
     Eigen::LDLT<Eigen::MatrixXd> ldlt(gram);
     if (ldlt.info() != Eigen::Success) return false;
     const Vector z = ldlt.solve(Vector::Ones(k));
     const Scalar total = z.sum();
     if (!z.allFinite() || !std::isfinite(total) || total == 0) return false;
-    out = Vector::Zero(n_);
-    for (Index j = 0; j < k; ++j) out += (z[j] / total) * history[static_cast<std::size_t>(j + 1)];
+    history.combine(z / total, out);
     return out.allFinite();
   }
 
@@ -369,7 +378,7 @@ class Engine {
   // linearly but slowly; the extrapolation follows the slow direction.
   void anderson_step() {
     anderson_u_.push_back(u_);
-    anderson_r_.push_back(r_);
+    anderson_r_.push(r_);
     if (static_cast<Index>(anderson_u_.size()) < kExtrapolation + 1) return;
     if (!extrapolate(anderson_r_, dual_candidate_)) dual_candidate_.resize(0);
     const Index k = kExtrapolation;
@@ -390,12 +399,11 @@ class Engine {
       if (c.allFinite() && std::isfinite(total) && total != 0) {
         c /= total;
         BlockMatrix u = BlockMatrix::Zero(g_, nb_);
-        Vector r = Vector::Zero(n_);
-        for (Index j = 0; j < k; ++j) {
+        for (Index j = 0; j < k; ++j)
           for (Index col : ws_) u.col(col) += c[j] * anderson_u_[static_cast<std::size_t>(j + 1)].col(col);
-          r += c[j] * anderson_r_[static_cast<std::size_t>(j + 1)];
-        }
-        try_iterate(u, r);
+        // The residual of the combination is the same combination of the residuals, built over
+        // the history's own buffer (no length-n allocation).
+        try_iterate(u, anderson_r_.combine_in_place(c));
       }
     }
     anderson_u_.clear();
@@ -406,8 +414,8 @@ class Engine {
   // strongly overlapping blocks (similar patterns, 1-D data, small beta); with the support and the
   // tight cone rows fixed, the objective is smooth in the reduced coordinates z_j (u_j = Z_j z_j,
   // Z_j a basis of the null space of the block's tight rows), and Newton's method converges
-  // quadratically. Small problems (n m <= 2e6, n m^2 <= 5e7, m = sum of the free dimensions of the
-  // nonzero blocks) form the reduced design and solve each Newton system directly; larger ones
+  // quadratically. Small problems (n m <= 2e6, n m^2 <= 5e7, n m <= max(2^18, n g / 8), m = sum
+  // of the free dimensions of the nonzero blocks) form the reduced design and solve each Newton system directly; larger ones
   // solve it by conjugate gradients with matrix-free Hessian products (two passes over the
   // support's rows at matrix-multiply speed each), preconditioned by the exact block diagonal of
   // the Hessian (Z_j^T X^T D_i X Z_j plus the penalty's curvature). A step is only a candidate:
@@ -417,7 +425,9 @@ class Engine {
     accepted = false;
     double cost = 0;
     bool pruned = true;
-    for (int round = 0; round < 4 && pruned; ++round) cost += newton_polish_once(accepted, pruned);
+    // ReLU: rounds also restart on new tight rows (or released ones), one per face change.
+    for (int round = 0; round < (relu_ ? 16 : 4) && pruned; ++round)
+      cost += newton_polish_once(accepted, pruned);
     return cost;
   }
 
@@ -449,7 +459,11 @@ class Engine {
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7)
+    // The dense design is also kept below an eighth of X (or 2^18 entries, 2 MiB), so that on
+    // large n it does not dominate the solve's memory.
+    const double design_cap =
+        std::max(262144.0, 0.125 * static_cast<double>(n_) * static_cast<double>(g_));
+    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7 || nm > design_cap)
       return newton_cg(support, bases, m, accepted, pruned);
     double cost = 0.5 * nm * static_cast<double>(m);
     Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_, m);
@@ -492,16 +506,69 @@ class Engine {
         damped.diagonal().array() += damping * scale;
         const Vector step = damped.ldlt().solve(-gradient);
         if (!step.allFinite()) return cost;
-        const Vector candidate_z = z + step;
-        BlockMatrix u = u_;
-        offset = 0;
-        for (std::size_t b = 0; b < support.size(); ++b) {
-          const Index width = bases[b].cols();
-          u.col(support[b]) = bases[b] * candidate_z.segment(offset, width);
-          offset += width;
+        Vector candidate_z = z + step;
+        // ReLU: the step keeps the tight rows tight but may cross other rows of a cone, and
+        // projecting the crossed blocks back mostly undoes it (the faces the optimum lies on are
+        // not identified yet). So blocks move only up to the first row they would cross (ratio
+        // test) and that row joins the block's tight rows: an active-set Newton method, which
+        // identifies the faces in a few steps where the cyclic sweeps take thousands (many small
+        // cones sharing faces). First each block is stopped at its own first row; if that point
+        // does not lower the objective, the whole step is shortened to the first row any block
+        // meets (a descent direction: a short enough step lowers it). New tight rows make the
+        // polish restart on new bases.
+        std::vector<BlockedRow> blocked;
+        if (relu_) blocked = ratio_test(support, bases, z, step);
+        auto evaluate = [&](const Vector& cz, const std::vector<BlockedRow>& rows_to_add) {
+          BlockMatrix u = u_;
+          Index at = 0;
+          for (std::size_t b = 0; b < support.size(); ++b) {
+            const Index width = bases[b].cols();
+            u.col(support[b]) = bases[b] * cz.segment(at, width);
+            at += width;
+          }
+          Vector residual = y_ - design * cz;
+          std::vector<std::vector<Index>> saved;
+          for (const BlockedRow& item : rows_to_add) {
+            auto& rows = cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])].working_rows;
+            saved.push_back(rows);
+            rows.push_back(item.row);
+          }
+          const bool kept = try_iterate(u, residual);
+          if (!kept)
+            for (std::size_t q = 0; q < rows_to_add.size(); ++q)
+              cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(rows_to_add[q].position)])]
+                  .working_rows = saved[q];
+          return kept;
+        };
+        bool kept;
+        if (blocked.empty()) {
+          kept = evaluate(candidate_z, blocked);
+        } else {
+          Scalar shortest = 1;
+          for (const BlockedRow& item : blocked) shortest = std::min(shortest, item.t);
+          std::vector<BlockedRow> first;
+          for (const BlockedRow& item : blocked)
+            if (item.t == shortest) first.push_back(item);
+          Vector bent = z;
+          for (const BlockedRow& item : blocked) bent.segment(item.offset, item.width) += (item.t - 1) * step.segment(item.offset, item.width);
+          bent += step;
+          if (evaluate(bent, blocked) ||
+              (shortest > 0 && evaluate(Vector(z + shortest * step), first))) {
+            accepted = true;
+            pruned = true;  // new tight rows: restart on the new bases
+            return cost;
+          }
+          if (shortest == 0) {
+            // Rows already tight but not held: hold them (the iterate does not move) and restart.
+            for (const BlockedRow& item : first)
+              cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])]
+                  .working_rows.push_back(item.row);
+            pruned = true;
+            return cost;
+          }
+          kept = false;
         }
-        Vector residual = y_ - design * candidate_z;
-        if (try_iterate(u, residual)) {
+        if (kept) {
           step_accepted = accepted = true;
           damping = std::max(damping / 100, Scalar{1e-12});
           offset = 0;
@@ -512,9 +579,94 @@ class Engine {
           }
         }
       }
-      if (!step_accepted) return cost;
+      if (!step_accepted) break;
     }
+    // The Newton iterations have stopped on these faces; a tight row whose multiplier is negative
+    // is released (the active-set method's other half), and the polish restarts without it.
+    if (relu_ && release_rows(support)) pruned = true;
     return cost;
+  }
+
+  // For each support block, the multipliers mu of its tight rows at the current iterate
+  // (A_W^T mu = gradient of the objective in the block, the KKT condition on the face); the row
+  // with the most negative one leaves. Returns whether any row left.
+  bool release_rows(const std::vector<Index>& support) {
+    bool released = false;
+    Vector gradient(g_);
+    for (Index col : support) {
+      auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
+      const Vector u = u_.col(col);
+      const Scalar norm = u.norm();
+      if (rows.empty() || !(norm > 0)) continue;
+      const Index i = pattern_of(col);
+      block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
+      const Vector grad = -sign_of(col) * gradient + (beta_ / norm) * u;
+      const Index m = static_cast<Index>(rows.size());
+      Eigen::MatrixXd a(g_, m);
+      for (Index j = 0; j < m; ++j) {
+        const Index k = rows[static_cast<std::size_t>(j)];
+        a.col(j) = (patterns_.active(k, i) ? Scalar{1} : Scalar{-1}) * X_.row(k).transpose();
+      }
+      const Vector mu = a.colPivHouseholderQr().solve(grad);
+      Index leaving = -1;
+      Scalar most_negative = -1e-12 * (gradient.norm() + beta_);
+      for (Index j = 0; j < m; ++j) {
+        const Scalar scaled = mu[j] * a.col(j).norm();
+        if (scaled < most_negative) {
+          most_negative = scaled;
+          leaving = j;
+        }
+      }
+      if (leaving >= 0) {
+        rows.erase(rows.begin() + leaving);
+        released = true;
+      }
+    }
+    return released;
+  }
+
+  // A row of a support block's cone that a polish step would cross: the block's position in the
+  // support, its offset and width in the reduced coordinates, the row, and the fraction t of the
+  // step at which the row becomes tight.
+  struct BlockedRow {
+    Index position, offset, width, row;
+    Scalar t;
+  };
+
+  // Ratio test of a polish step in the reduced coordinates z (u_b = Z_b z_b): for each support
+  // block, the first row (not already held tight) that u_b + t d_b reaches for t in [0, 1).
+  // Blocks that already hold g - 1 rows are left out (one more would pin them to 0).
+  std::vector<BlockedRow> ratio_test(const std::vector<Index>& support,
+                                     const std::vector<Eigen::MatrixXd>& bases, const Vector& z,
+                                     const Vector& step) {
+    std::vector<BlockedRow> blocked;
+    Vector au, ad;
+    Index offset = 0;
+    for (std::size_t b = 0; b < support.size(); ++b) {
+      const Index width = bases[b].cols();
+      const Index col = support[b];
+      const Vector u = bases[b] * z.segment(offset, width);
+      const Vector d = bases[b] * step.segment(offset, width);
+      const Scalar d_norm = d.norm();
+      const auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
+      if (d_norm > 0 && static_cast<Index>(rows.size()) + 1 < g_) {
+        const PatternCone c = cone(pattern_of(col));
+        c.products(u, d, au, ad);
+        Scalar t = 1;
+        Index blocking = -1;
+        for (Index k = 0; k < n_; ++k) {
+          if (!(ad[k] * inverse_norms_[k] < -1e-12 * d_norm)) continue;
+          const Scalar tk = std::max(Scalar{0}, au[k]) / (-ad[k]);
+          if (tk < t && std::find(rows.begin(), rows.end(), k) == rows.end()) {
+            t = tk;
+            blocking = k;
+          }
+        }
+        if (blocking >= 0) blocked.push_back(BlockedRow{static_cast<Index>(b), offset, width, blocking, t});
+      }
+      offset += width;
+    }
+    return blocked;
   }
 
   // The large-problem branch of newton_polish: Newton steps on the reduced coordinates, each
@@ -561,7 +713,7 @@ class Engine {
     Vector z(m);
     for (Index b = 0; b < k; ++b)
       segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
-    Vector r = r_;
+    const Vector& r = r_;  // the residual at z: try_iterate moves both together
     Scalar first_gradient = -1;
     for (int iteration = 0; iteration < 10; ++iteration) {
       poll();
@@ -651,7 +803,8 @@ class Engine {
       Vector moved;
       apply_design(step, moved);
       const Scalar current = 0.5 * r.squaredNorm() + beta_ * penalty;
-      auto objective_at = [&](const Vector& candidate_z, const Vector& candidate_r) {
+      // candidate_r is an expression (r - moved): its norm is taken without a length-n temporary.
+      auto objective_at = [&](const Vector& candidate_z, const auto& candidate_r) {
         Scalar candidate_penalty = 0;
         for (Index b = 0; b < k; ++b) candidate_penalty += csegment(candidate_z, b).norm();
         return 0.5 * candidate_r.squaredNorm() + beta_ * candidate_penalty;
@@ -695,7 +848,6 @@ class Engine {
       Vector candidate_r = r - t * moved;
       if (!try_iterate(u, candidate_r)) return cost;
       accepted = true;
-      r = r_;
       for (Index b = 0; b < k; ++b)
         segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
       // Zeroed blocks leave the support (restart); a short step means the support or the
@@ -818,7 +970,7 @@ class Engine {
   static constexpr Index kExtrapolation = 8;
   Vector dual_candidate_;  // extrapolated residual waiting for the next certificate
   std::deque<BlockMatrix> anderson_u_;  // iterates and residuals for Anderson acceleration
-  std::deque<Vector> anderson_r_;
+  ResidualHistory anderson_r_;  // residuals of the same epochs (float32 differences)
   double certificate_work_ = 0;
   BlockMatrix gradients_;
   Vector bounds_;

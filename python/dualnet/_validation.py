@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "all_finite",
     "as_data_matrix",
     "as_pattern_masks",
     "as_real_array",
@@ -54,9 +55,21 @@ def as_data_matrix(X, name: str = "X", *, allow_empty_columns: bool = False) -> 
     if d == 0 and not allow_empty_columns:
         raise ValueError(f"{name} has no columns (shape {arr.shape})")
     arr = _as_core_array(arr)
-    if not np.all(np.isfinite(arr)):
+    if not all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinity")
     return arr
+
+
+def all_finite(arr: np.ndarray, rows: int = 65536) -> bool:
+    """Whether every entry of the float array is finite, without a boolean array of its size.
+
+    A finite sum proves it (NaN and infinity propagate through a sum); only when the sum is not
+    finite (a non-finite entry, or an overflow of finite ones) are the rows checked, in chunks.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return True
+    return all(bool(np.isfinite(arr[k:k + rows]).all()) for k in range(0, arr.shape[0], rows))
 
 
 def _as_core_array(arr: np.ndarray) -> np.ndarray:

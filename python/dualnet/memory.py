@@ -17,12 +17,17 @@ from ._validation import check_choice, check_integer
 
 __all__ = ["MemoryEstimate", "estimate_memory"]
 
-# Vectors of length n the solver holds at its peak: residual, dual points (current, best,
-# extrapolated, working-set), the residual history of dual extrapolation and Anderson acceleration
-# (9 vectors), their differences (8) and the combinations built from them.
-_WORK_VECTORS = 26
-# The Newton polish builds a dense reduced design of at most 2e6 entries.
-_POLISH_BYTES = 2_000_000 * 8
+# Float64 vectors of length n a solve holds at its peak (an upper bound of what it measures).
+# Gated: the residual, the best dual point, the extrapolated dual point, the last residual of the
+# extrapolation window and its 8 float32 differences (4 vectors' worth): 8; the Newton polish's
+# residuals and products (at most 4) replace the differences. Two more cover the returned dual
+# point and its copy next to the cone decomposition of the map-back.
+# ReLU adds the inverse row norms and the cone kernels' row products (4).
+_WORK_VECTORS = {"gated": 10, "relu": 14}
+# The Newton polish builds a dense reduced design of at most 2e6 entries, and at most
+# max(2^18, n g / 8) of them (convex_solver.cpp).
+_POLISH_ENTRIES = 2_000_000
+_POLISH_SMALL_ENTRIES = 262_144
 # All-blocks gradient pass: partial sums of up to 16 row tasks (block_products.hpp).
 _GRADIENT_PARTIALS = 16
 
@@ -106,8 +111,9 @@ def estimate_memory(n_samples, n_features, n_patterns, *, model="relu", bias=Fal
     data = n * g * 8 if _needs_copy(dtype, c_contiguous, bool(bias)) else 0
     words = -(-n // 64)
     patterns = p * words * 8 + p * g * 8
-    work = _WORK_VECTORS * n * 8 + min(_POLISH_BYTES, n * g * p * 8)
     blocks = (2 if model == "relu" else 1) * p
+    polish = min(_POLISH_ENTRIES, max(_POLISH_SMALL_ENTRIES, n * g // 8), n * g * blocks)
+    work = _WORK_VECTORS[model] * n * 8 + polish * 8
     # Blocks, block gradients and bounds; result v, w; one Gram matrix, eigenvectors and
     # eigenvalues per visited pattern; the gradient pass's partial sums.
     solver = 8 * (g * blocks * 4 + 3 * g * p + p * (2 * g * g + g + 1)

@@ -291,19 +291,20 @@ def _prepare(X, y, patterns, model, bias, random_state):
 
 def _gated_cone_split(X, patterns, v):
     """Cone decomposition of the gated weights v (g, P): blocks (v_cone, w_cone) in the cones."""
-    active = np.flatnonzero(np.any(v != 0, axis=0))
     v_cone = np.zeros_like(v)
     w_cone = np.zeros_like(v)
-    if active.size:
+    gates = patterns.gates
+    # One block at a time, its mask read from the bitsets: never the dense (n, P) masks.
+    for i in np.flatnonzero(np.any(v != 0, axis=0)):
+        mask = patterns.pattern_set.mask(int(i))[:, None]
         try:
-            v_cone[:, active], w_cone[:, active] = cone_decomposition(
-                X, patterns.masks[:, active], patterns.gates[:, active], v[:, active]
-            )
+            v_i, w_i = cone_decomposition(X, mask, gates[:, i:i + 1], v[:, i:i + 1])
         except ValueError as exc:
             raise ValueError(
                 "patterns: model='gated' needs a strictly interior gate for every pattern "
-                f"whose block leaves its cone ({exc})"
+                f"whose block leaves its cone ({str(exc).replace('[:, 0]', f'[:, {i}]')})"
             ) from None
+        v_cone[:, i], w_cone[:, i] = v_i[:, 0], w_i[:, 0]
     return v_cone, w_cone
 
 

@@ -12,8 +12,9 @@ namespace dualnet {
 // Column-major (g, P) matrix: column i is a block vector (gradient X^T D_i r, or a weight u_i).
 using BlockMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
-// out = X^T D_i r  (g). Touches only the active rows of pattern i: a fully active word (64
-// consecutive active rows) is one small vectorised product, other words walk their set bits.
+// out = X^T D_i r  (g). Reads only the words of pattern i with active rows: a word with many
+// active rows (at least 24 of its 64) is one small vectorised product with the inactive rows
+// masked out, sparser words walk their set bits.
 // The workspace argument is accepted for callers that keep one and is not needed.
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
                     Scalar* out, Vector* workspace = nullptr);

@@ -14,7 +14,10 @@
 // the epochs since the last one cost half as much as it did, a Newton polish on the support of
 // the iterate (dense for small problems; otherwise conjugate gradients with matrix-free Hessian
 // products and the block-diagonal Hessian as preconditioner; blocks whose minimiser is 0 leave
-// the support first); a polish that moved the iterate is certified right away. A full certificate costs
+// the support first; ReLU: an active-set Newton method on the cones' faces, each step stopped
+// at the first row a block would cross, which then joins the block's tight rows, and tight rows
+// with negative multipliers released once the steps stop); a polish that moved the iterate is
+// certified right away. ReLU: an epoch that changes nothing is certified at once. A full certificate costs
 // one pass computing every X^T D_i r (a GEMM) plus warm-started cone bounds (ReLU); it also runs
 // once the epochs since the last one cost twice as much, or when the working set stalls.
 // The returned objective and gap are recomputed from a fresh residual of the returned blocks.
