@@ -120,6 +120,29 @@ def test_fit_a_csv_matches_the_cvxpy_optimum(small):
     assert cert["relative_gap"] <= 1e-4
 
 
+def test_fit_prices_where_the_exact_set_is_unaffordable(tmp_path):
+    # n = 30, d = 8: Cover's count (about 3.3e6) is above the enumeration limit, so --patterns
+    # auto grows the set by pricing, seeded here by --n-patterns random gates.
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 8))
+    y = np.maximum(X @ rng.standard_normal(8), 0) + 0.1 * rng.standard_normal(30)
+    _write_csv(tmp_path / "wide.csv", X, y, names=[f"x{j}" for j in range(8)] + ["target"])
+    done = dualnet_cli("fit", "wide.csv", "--beta", "0.5", "--n-patterns", "7", "--out", "w",
+                       "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "w.json").read_text())
+    assert report["patterns"]["method"] == "pricing" and report["patterns"]["rounds"] >= 1
+    assert report["relative_gap"] <= 1e-6 and "priced:" in done.stdout
+    with np.load(tmp_path / "w.npz") as saved:
+        U, a = saved["first_layer"], saved["second_layer"]
+    assert _objective(X, y, 0.5, U, a, False) == pytest.approx(report["primal_objective"],
+                                                               rel=1e-9)
+    # never worse than the optimum over the 7 seed gates' patterns alone (up to the gap)
+    seed = dualnet.activation_patterns(X, method="sample", n_gates=7, random_state=0)
+    seeded = dualnet.fit_relu(X, y, 0.5, patterns=seed).primal_objective
+    assert report["primal_objective"] <= seeded * (1 + 1e-6)
+
+
 def test_certify_a_random_network_bounds_the_optimum(small):
     tmp_path, X, y = small
     rng = np.random.default_rng(4)
