@@ -98,6 +98,7 @@ class BinaryEngine {
     // direction, and from zero at small beta the subproblem is as hard as a squared-loss fit),
     // quadrupled whenever a step fails to decrease the objective.
     Index inner_cap = 200;
+    bool stalled = false;
     const auto converged = [&] { return relative(primal_, best_dual_) <= settings_.tol; };
     while (!converged() && iteration < settings_.max_iter) {
       poll();
@@ -150,7 +151,15 @@ class BinaryEngine {
           }
         }
       }
+      // The subproblem's certified dual point theta' maps to lambda = sqrt(h) theta' (its block
+      // dual norms at X' = diag(sqrt h) X are those of lambda at X, and the cones are unchanged).
+      // It approximates the dual at the subproblem's solution, one Newton step ahead of
+      // -grad L(z): near the optimum it certifies gaps that -grad L(z) only reaches once the
+      // predictions are exact to the square root of the objective's round-off.
+      const Vector mapped_dual = root.cwiseProduct(sub.dual);
       if (!accepted) {
+        certify_candidate(mapped_dual);
+        if (converged()) break;
         // No decrease along the subproblem's solution: solve the next ones more accurately; once
         // they are as accurate as they get, the (smoothed) problem is solved to round-off, so
         // the hinge moves on to a smaller mu and the other losses stop.
@@ -159,7 +168,10 @@ class BinaryEngine {
           inner_cap = std::min(4 * inner_cap, settings_.max_inner_iter);
           continue;
         }
-        if (!hinge_ || smoothing_ <= 1e-14) break;
+        if (!hinge_ || smoothing_ <= 1e-14) {
+          stalled = true;
+          break;
+        }
         smoothing_ /= 10;
         inner_factor = 0.1;
         certify();
@@ -168,6 +180,7 @@ class BinaryEngine {
       predict(v_, w_, z_);  // from scratch: no drift in the certified quantities
       penalty_ = penalty(v_, w_);
       certify();
+      certify_candidate(mapped_dual);
       if (settings_.verbose)
         std::fprintf(stderr,
                      "dualnet: newton step %ld  inner epochs %ld  primal %.12e  dual %.12e  "
@@ -179,6 +192,7 @@ class BinaryEngine {
     out.v = v_;
     out.w = w_;
     fill_certificate(out, primal_, best_dual_, best_theta_, converged(), iteration);
+    if (!out.converged && stalled) out.status = SolverStatus::stalled;
     out.n_inner_iter = inner_epochs;
     out.smoothing = smoothing_;
     for (Index i = 0; i < p_; ++i) {
@@ -254,6 +268,59 @@ class BinaryEngine {
       // Smoothed problem: its conjugate adds mu * (binary entropy of p) to the hinge's dual.
       smoothed_primal_ = loss(z_, smoothing_) + beta_ * penalty_;
       smoothed_dual_ = dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_);
+    }
+  }
+
+  // A second dual candidate `lambda` (block dual norms unchecked): rescaled to dual feasibility,
+  // then moved towards the gradient point best_theta_ (inside the conjugate's domain) until
+  // p = y * theta lies in [0, 1]; the segment stays dual feasible (both ends are), and the
+  // concave dual objective is maximised over the admissible part of it.
+  void certify_candidate(const Vector& lambda) {
+    if (!lambda.allFinite() || best_theta_.size() != n_) return;
+    const Vector candidate = lambda / dual_scaling(max_block_bound(lambda), beta_);
+    const Vector& anchor = best_theta_;
+    Scalar t_max = 1;
+    for (Index k = 0; k < n_; ++k) {
+      const Scalar p0 = y_[k] * anchor[k], p1 = y_[k] * candidate[k];
+      if (p1 > 1 && p1 > p0) t_max = std::min(t_max, (1 - p0) / (p1 - p0));
+      if (p1 < 0 && p1 < p0) t_max = std::min(t_max, p0 / (p0 - p1));
+    }
+    t_max = std::max(t_max, Scalar{0});
+    const LossKind kind = settings_.loss;
+    const auto point = [&](Scalar t) { return Vector(anchor + t * (candidate - anchor)); };
+    const auto value = [&](Scalar t) { return binary_dual_objective(kind, point(t), y_); };
+    Scalar lo = 0, hi = t_max;
+    if (kind == LossKind::logistic) {  // golden-section search of the concave objective
+      const Scalar ratio = 0.5 * (std::sqrt(Scalar{5}) - 1);
+      Scalar a = hi - ratio * (hi - lo), b = lo + ratio * (hi - lo);
+      Scalar fa = value(a), fb = value(b);
+      for (int k = 0; k < 60 && hi - lo > 1e-15; ++k) {
+        if (fa < fb) {
+          lo = a;
+          a = b;
+          fa = fb;
+          b = lo + ratio * (hi - lo);
+          fb = value(b);
+        } else {
+          hi = b;
+          b = a;
+          fb = fa;
+          a = hi - ratio * (hi - lo);
+          fa = value(a);
+        }
+      }
+    }
+    Scalar t = t_max;
+    if (kind == LossKind::logistic && value(0.5 * (lo + hi)) > value(t_max)) t = 0.5 * (lo + hi);
+    const Vector theta = point(t);
+    const Scalar dual = binary_dual_objective(kind, theta, y_);
+    if (hinge_) {
+      smoothed_dual_ = std::max(
+          smoothed_dual_, dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_));
+    }
+    if (dual > best_dual_) {
+      best_dual_ = dual;
+      best_theta_ = theta;
     }
   }
 

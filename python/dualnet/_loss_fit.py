@@ -177,6 +177,7 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
         primal = dual_objective = 0.0
         first, second = [], []
         converged, n_iter, cone_violation = True, 0, 0.0
+        statuses = set()
         logistic = get_loss("logistic")
         for k in range(K):
             signs = np.ascontiguousarray(2.0 * y[:, k] - 1.0)
@@ -193,11 +194,13 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
             one_hot[:, k] = output
             second.append(one_hot)
             converged = converged and bool(solution.converged)
+            statuses.add(str(solution.status))
             n_iter = max(n_iter, int(solution.n_iter))
             cone_violation = max(cone_violation, float(solution.max_cone_violation))
         first, second = np.hstack(first), np.vstack(second)
         v, w = _frozen_array(V), _frozen_array(W)
-        status = "converged" if converged else "max_iter"
+        # A class that ran out of iterations outranks one that stalled (more iterations help).
+        status = next(s for s in ("max_iter", "stalled", "converged") if s in statuses)
         extras = {}
     gap = primal - dual_objective
     fit = ReLUFit(
