@@ -252,3 +252,23 @@ def test_squared_path_unchanged():
     b = fit_relu(X, y, 0.1, bias=True, loss="squared")
     assert a.loss == b.loss == "squared"
     np.testing.assert_array_equal(a.v, b.v)
+
+
+@pytest.mark.parametrize("model", ["gated", "relu"])
+def test_hinge_on_uncentered_data_with_random_labels(model):
+    # Features near 100 with random labels (scikit-learn's idempotence check data): most samples
+    # violate the margin, where the smoothed hinge has almost no curvature, and the optimum's
+    # multipliers on the margin are not a gradient. Both used to stop at a gap near 4e-4.
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=100, size=(80, 2))
+    y = 2.0 * rng.randint(0, 2, size=80) - 1.0
+    patterns = dualnet.activation_patterns(X, bias=True, max_patterns=50, n_gates=50,
+                                           random_state=0)
+    fit = fit_relu(X, y, 8.0, patterns=patterns, model=model, bias=True, loss="hinge", tol=1e-6)
+    assert fit.converged and fit.status == "converged"
+    solve = solve_relu_loss if model == "relu" else solve_gated_loss
+    reference = solve(_augment(X), y, patterns.masks, 8.0, loss="hinge")
+    assert fit.primal_objective == pytest.approx(reference.objective, rel=1e-6)
+    assert fit.dual_objective <= reference.objective * (1 + 1e-8)
+    p = y * np.asarray(fit.dual)
+    assert np.all(p >= -1e-12) and np.all(p <= 1 + 1e-12)

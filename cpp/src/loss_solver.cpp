@@ -99,6 +99,7 @@ class BinaryEngine {
     // quadrupled whenever a step fails to decrease the objective.
     Index inner_cap = 200;
     bool stalled = false;
+    Scalar floor_ratio = 0.01;
     const auto converged = [&] { return relative(primal_, best_dual_) <= settings_.tol; };
     while (!converged() && iteration < settings_.max_iter) {
       poll();
@@ -113,7 +114,7 @@ class BinaryEngine {
       binary_loss_derivatives(settings_.loss, z_, y_, smoothing_, gradient, curvature);
       const Scalar largest = curvature.maxCoeff();
       for (Index k = 0; k < n_; ++k)
-        curvature[k] = std::max({curvature[k], std::abs(gradient[k]) / 100, 1e-12 * largest, kTiny});
+        curvature[k] = std::max({curvature[k], floor_ratio * std::abs(gradient[k]), 1e-12 * largest, kTiny});
       const Vector root = curvature.cwiseSqrt();
       Matrix scaled = root.asDiagonal() * X_;
       const Vector target = root.cwiseProduct(z_) - gradient.cwiseQuotient(root);
@@ -135,7 +136,7 @@ class BinaryEngine {
       const Scalar penalty_new = penalty(sub.v, sub.w);
       const Scalar decrease = gradient.dot(dz) + beta_ * (penalty_new - penalty_);
       const Scalar current = loss(z_, smoothing_) + beta_ * penalty_;
-      bool accepted = false;
+      bool accepted = false, full_step = false;
       if (decrease < 0) {
         for (Scalar t = 1; t > 1e-10; t /= 2) {
           const Matrix v_t = v_ + t * (sub.v - v_);
@@ -147,6 +148,7 @@ class BinaryEngine {
             v_ = v_t;
             w_ = w_t;
             accepted = true;
+            full_step = t == 1;
             break;
           }
         }
@@ -177,10 +179,17 @@ class BinaryEngine {
         certify();
         continue;
       }
+      floor_ratio = full_step ? std::max(floor_ratio / 4, Scalar{1e-8})
+                              : std::min(floor_ratio * 4, Scalar{0.01});
       predict(v_, w_, z_);  // from scratch: no drift in the certified quantities
       penalty_ = penalty(v_, w_);
       certify();
       certify_candidate(mapped_dual);
+      if (hinge_) {
+        Index previous = -1;
+        for (const Scalar eps : {Scalar{1e-3}, Scalar{1e-6}, Scalar{1e-9}})
+          if (!converged()) previous = certify_margin_set(eps, previous);
+      }
       if (settings_.verbose)
         std::fprintf(stderr,
                      "dualnet: newton step %ld  inner epochs %ld  primal %.12e  dual %.12e  "
@@ -322,6 +331,60 @@ class BinaryEngine {
       best_dual_ = dual;
       best_theta_ = theta;
     }
+  }
+
+  // Hinge: on the margin set M = {k : |y_k z_k - 1| <= eps} the hinge's multipliers p are not
+  // given by any gradient; outside it p is 1 (margin below 1) or 0 (above). p_M is taken from the
+  // stationarity of the nonzero blocks, s X^T D_i (y * p) = beta u_i / ||u_i|| (s = +1 for v_i,
+  // -1 for w_i; the cone multipliers of ReLU blocks are left out), by least squares, clipped
+  // into [0, 1] and certified like any candidate (a margin set that is wrong only costs a
+  // weaker candidate). Near the optimum this is the exact dual point while the smoothed
+  // gradient's p still lags by the smoothing.
+  // Returns the size of the margin set; skips the work when it equals `previous` (the sets are
+  // nested in eps, so the same size is the same set).
+  Index certify_margin_set(Scalar eps, Index previous) {
+    std::vector<Index> margin_rows;
+    Vector p(n_);
+    for (Index k = 0; k < n_; ++k) {
+      const Scalar margin = y_[k] * z_[k];
+      p[k] = margin < 1 ? Scalar{1} : Scalar{0};
+      if (std::abs(margin - 1) <= eps) margin_rows.push_back(k);
+    }
+    const Index m = static_cast<Index>(margin_rows.size());
+    if (m == previous) return m;
+    if (m > 0) {
+      for (Index k : margin_rows) p[k] = 0;
+      std::vector<std::pair<Index, Scalar>> blocks;  // (pattern, sign) of the nonzero blocks
+      for (Index i = 0; i < p_; ++i) {
+        if (v_.col(i).squaredNorm() > 0) blocks.emplace_back(i, Scalar{1});
+        if (relu_ && w_.col(i).squaredNorm() > 0) blocks.emplace_back(i, Scalar{-1});
+      }
+      if (blocks.empty()) return m;
+      const Index rows = g_ * static_cast<Index>(blocks.size());
+      if (static_cast<double>(rows) * static_cast<double>(m) > 5e7) return m;  // too large to factor
+      Eigen::MatrixXd a = Eigen::MatrixXd::Zero(rows, m);
+      Vector b(rows);
+      const Vector fixed = y_.cwiseProduct(p);
+      for (std::size_t j = 0; j < blocks.size(); ++j) {
+        const Index i = blocks[j].first;
+        const Scalar sign = blocks[j].second;
+        const Vector u = sign > 0 ? Vector(v_.col(i)) : Vector(w_.col(i));
+        Vector known = Vector::Zero(g_);
+        block_gradient(X_, patterns_, i, fixed.data(), known.data());
+        b.segment(static_cast<Index>(j) * g_, g_) = beta_ * u / u.norm() - sign * known;
+        for (Index c = 0; c < m; ++c) {
+          const Index k = margin_rows[static_cast<std::size_t>(c)];
+          if (patterns_.active(k, i))
+            a.block(static_cast<Index>(j) * g_, c, g_, 1) = sign * y_[k] * X_.row(k).transpose();
+        }
+      }
+      const Vector solved = a.completeOrthogonalDecomposition().solve(b);
+      if (!solved.allFinite()) return m;
+      for (Index c = 0; c < m; ++c)
+        p[margin_rows[static_cast<std::size_t>(c)]] = std::clamp(solved[c], Scalar{0}, Scalar{1});
+    }
+    certify_candidate(y_.cwiseProduct(p));
+    return m;
   }
 
   const MatrixCRef& X_;
