@@ -85,7 +85,10 @@ void bind_loss_solver(py::module_& m) {
       .def_readonly("n_inner_iter", &LossSolution::n_inner_iter)
       .def_readonly("dual", &LossSolution::dual, "Certified dual point, shape (n, K) (K = 1 binary).")
       .def_property_readonly("status",
-                             [](const LossSolution& s) { return dualnet::status_name(s.status); })
+                             [](const LossSolution& s) { return dualnet::status_name(s.status); },
+                             "\"converged\", \"max_iter\" (outer iterations exhausted) or "
+                             "\"stalled\" (binary losses: no step decreased the objective with the "
+                             "subproblems at their finest tolerance; the gap is still above tol).")
       .def_readonly("max_cone_violation", &LossSolution::max_cone_violation)
       .def_readonly("n_active", &LossSolution::n_active)
       .def_readonly("smoothing", &LossSolution::smoothing);

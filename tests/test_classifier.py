@@ -19,15 +19,7 @@ CHECKED = [
 ]
 
 
-def _expected_failed_checks(estimator):
-    # Known defect: the gated hinge fit stalls at a relative gap near 4e-4 on this check's data,
-    # so its ConvergenceWarning fails the check under filterwarnings=error.
-    if estimator.loss == "hinge":
-        return {"check_fit_idempotent": "the gated hinge fit stalls above tol on this data"}
-    return {}
-
-
-@parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(CHECKED)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

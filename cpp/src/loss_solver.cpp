@@ -98,6 +98,8 @@ class BinaryEngine {
     // direction, and from zero at small beta the subproblem is as hard as a squared-loss fit),
     // quadrupled whenever a step fails to decrease the objective.
     Index inner_cap = 200;
+    bool stalled = false;
+    Scalar floor_ratio = 0.01;
     const auto converged = [&] { return relative(primal_, best_dual_) <= settings_.tol; };
     while (!converged() && iteration < settings_.max_iter) {
       poll();
@@ -112,7 +114,7 @@ class BinaryEngine {
       binary_loss_derivatives(settings_.loss, z_, y_, smoothing_, gradient, curvature);
       const Scalar largest = curvature.maxCoeff();
       for (Index k = 0; k < n_; ++k)
-        curvature[k] = std::max({curvature[k], std::abs(gradient[k]) / 100, 1e-12 * largest, kTiny});
+        curvature[k] = std::max({curvature[k], floor_ratio * std::abs(gradient[k]), 1e-12 * largest, kTiny});
       const Vector root = curvature.cwiseSqrt();
       Matrix scaled = root.asDiagonal() * X_;
       const Vector target = root.cwiseProduct(z_) - gradient.cwiseQuotient(root);
@@ -134,7 +136,7 @@ class BinaryEngine {
       const Scalar penalty_new = penalty(sub.v, sub.w);
       const Scalar decrease = gradient.dot(dz) + beta_ * (penalty_new - penalty_);
       const Scalar current = loss(z_, smoothing_) + beta_ * penalty_;
-      bool accepted = false;
+      bool accepted = false, full_step = false;
       if (decrease < 0) {
         for (Scalar t = 1; t > 1e-10; t /= 2) {
           const Matrix v_t = v_ + t * (sub.v - v_);
@@ -146,11 +148,20 @@ class BinaryEngine {
             v_ = v_t;
             w_ = w_t;
             accepted = true;
+            full_step = t == 1;
             break;
           }
         }
       }
+      // The subproblem's certified dual point theta' maps to lambda = sqrt(h) theta' (its block
+      // dual norms at X' = diag(sqrt h) X are those of lambda at X, and the cones are unchanged).
+      // It approximates the dual at the subproblem's solution, one Newton step ahead of
+      // -grad L(z): near the optimum it certifies gaps that -grad L(z) only reaches once the
+      // predictions are exact to the square root of the objective's round-off.
+      const Vector mapped_dual = root.cwiseProduct(sub.dual);
       if (!accepted) {
+        certify_candidate(mapped_dual);
+        if (converged()) break;
         // No decrease along the subproblem's solution: solve the next ones more accurately; once
         // they are as accurate as they get, the (smoothed) problem is solved to round-off, so
         // the hinge moves on to a smaller mu and the other losses stop.
@@ -159,15 +170,26 @@ class BinaryEngine {
           inner_cap = std::min(4 * inner_cap, settings_.max_inner_iter);
           continue;
         }
-        if (!hinge_ || smoothing_ <= 1e-14) break;
+        if (!hinge_ || smoothing_ <= 1e-14) {
+          stalled = true;
+          break;
+        }
         smoothing_ /= 10;
         inner_factor = 0.1;
         certify();
         continue;
       }
+      floor_ratio = full_step ? std::max(floor_ratio / 4, Scalar{1e-8})
+                              : std::min(floor_ratio * 4, Scalar{0.01});
       predict(v_, w_, z_);  // from scratch: no drift in the certified quantities
       penalty_ = penalty(v_, w_);
       certify();
+      certify_candidate(mapped_dual);
+      if (hinge_) {
+        Index previous = -1;
+        for (const Scalar eps : {Scalar{1e-3}, Scalar{1e-6}, Scalar{1e-9}})
+          if (!converged()) previous = certify_margin_set(eps, previous);
+      }
       if (settings_.verbose)
         std::fprintf(stderr,
                      "dualnet: newton step %ld  inner epochs %ld  primal %.12e  dual %.12e  "
@@ -179,6 +201,7 @@ class BinaryEngine {
     out.v = v_;
     out.w = w_;
     fill_certificate(out, primal_, best_dual_, best_theta_, converged(), iteration);
+    if (!out.converged && stalled) out.status = SolverStatus::stalled;
     out.n_inner_iter = inner_epochs;
     out.smoothing = smoothing_;
     for (Index i = 0; i < p_; ++i) {
@@ -255,6 +278,113 @@ class BinaryEngine {
       smoothed_primal_ = loss(z_, smoothing_) + beta_ * penalty_;
       smoothed_dual_ = dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_);
     }
+  }
+
+  // A second dual candidate `lambda` (block dual norms unchecked): rescaled to dual feasibility,
+  // then moved towards the gradient point best_theta_ (inside the conjugate's domain) until
+  // p = y * theta lies in [0, 1]; the segment stays dual feasible (both ends are), and the
+  // concave dual objective is maximised over the admissible part of it.
+  void certify_candidate(const Vector& lambda) {
+    if (!lambda.allFinite() || best_theta_.size() != n_) return;
+    const Vector candidate = lambda / dual_scaling(max_block_bound(lambda), beta_);
+    const Vector& anchor = best_theta_;
+    Scalar t_max = 1;
+    for (Index k = 0; k < n_; ++k) {
+      const Scalar p0 = y_[k] * anchor[k], p1 = y_[k] * candidate[k];
+      if (p1 > 1 && p1 > p0) t_max = std::min(t_max, (1 - p0) / (p1 - p0));
+      if (p1 < 0 && p1 < p0) t_max = std::min(t_max, p0 / (p0 - p1));
+    }
+    t_max = std::max(t_max, Scalar{0});
+    const LossKind kind = settings_.loss;
+    const auto point = [&](Scalar t) { return Vector(anchor + t * (candidate - anchor)); };
+    const auto value = [&](Scalar t) { return binary_dual_objective(kind, point(t), y_); };
+    Scalar lo = 0, hi = t_max;
+    if (kind == LossKind::logistic) {  // golden-section search of the concave objective
+      const Scalar ratio = 0.5 * (std::sqrt(Scalar{5}) - 1);
+      Scalar a = hi - ratio * (hi - lo), b = lo + ratio * (hi - lo);
+      Scalar fa = value(a), fb = value(b);
+      for (int k = 0; k < 60 && hi - lo > 1e-15; ++k) {
+        if (fa < fb) {
+          lo = a;
+          a = b;
+          fa = fb;
+          b = lo + ratio * (hi - lo);
+          fb = value(b);
+        } else {
+          hi = b;
+          b = a;
+          fb = fa;
+          a = hi - ratio * (hi - lo);
+          fa = value(a);
+        }
+      }
+    }
+    Scalar t = t_max;
+    if (kind == LossKind::logistic && value(0.5 * (lo + hi)) > value(t_max)) t = 0.5 * (lo + hi);
+    const Vector theta = point(t);
+    const Scalar dual = binary_dual_objective(kind, theta, y_);
+    if (hinge_) {
+      smoothed_dual_ = std::max(
+          smoothed_dual_, dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_));
+    }
+    if (dual > best_dual_) {
+      best_dual_ = dual;
+      best_theta_ = theta;
+    }
+  }
+
+  // Hinge: on the margin set M = {k : |y_k z_k - 1| <= eps} the hinge's multipliers p are not
+  // given by any gradient; outside it p is 1 (margin below 1) or 0 (above). p_M is taken from the
+  // stationarity of the nonzero blocks, s X^T D_i (y * p) = beta u_i / ||u_i|| (s = +1 for v_i,
+  // -1 for w_i; the cone multipliers of ReLU blocks are left out), by least squares, clipped
+  // into [0, 1] and certified like any candidate (a margin set that is wrong only costs a
+  // weaker candidate). Near the optimum this is the exact dual point while the smoothed
+  // gradient's p still lags by the smoothing.
+  // Returns the size of the margin set; skips the work when it equals `previous` (the sets are
+  // nested in eps, so the same size is the same set).
+  Index certify_margin_set(Scalar eps, Index previous) {
+    std::vector<Index> margin_rows;
+    Vector p(n_);
+    for (Index k = 0; k < n_; ++k) {
+      const Scalar margin = y_[k] * z_[k];
+      p[k] = margin < 1 ? Scalar{1} : Scalar{0};
+      if (std::abs(margin - 1) <= eps) margin_rows.push_back(k);
+    }
+    const Index m = static_cast<Index>(margin_rows.size());
+    if (m == previous) return m;
+    if (m > 0) {
+      for (Index k : margin_rows) p[k] = 0;
+      std::vector<std::pair<Index, Scalar>> blocks;  // (pattern, sign) of the nonzero blocks
+      for (Index i = 0; i < p_; ++i) {
+        if (v_.col(i).squaredNorm() > 0) blocks.emplace_back(i, Scalar{1});
+        if (relu_ && w_.col(i).squaredNorm() > 0) blocks.emplace_back(i, Scalar{-1});
+      }
+      if (blocks.empty()) return m;
+      const Index rows = g_ * static_cast<Index>(blocks.size());
+      if (static_cast<double>(rows) * static_cast<double>(m) > 5e7) return m;  // too large to factor
+      Eigen::MatrixXd a = Eigen::MatrixXd::Zero(rows, m);
+      Vector b(rows);
+      const Vector fixed = y_.cwiseProduct(p);
+      for (std::size_t j = 0; j < blocks.size(); ++j) {
+        const Index i = blocks[j].first;
+        const Scalar sign = blocks[j].second;
+        const Vector u = sign > 0 ? Vector(v_.col(i)) : Vector(w_.col(i));
+        Vector known = Vector::Zero(g_);
+        block_gradient(X_, patterns_, i, fixed.data(), known.data());
+        b.segment(static_cast<Index>(j) * g_, g_) = beta_ * u / u.norm() - sign * known;
+        for (Index c = 0; c < m; ++c) {
+          const Index k = margin_rows[static_cast<std::size_t>(c)];
+          if (patterns_.active(k, i))
+            a.block(static_cast<Index>(j) * g_, c, g_, 1) = sign * y_[k] * X_.row(k).transpose();
+        }
+      }
+      const Vector solved = a.completeOrthogonalDecomposition().solve(b);
+      if (!solved.allFinite()) return m;
+      for (Index c = 0; c < m; ++c)
+        p[margin_rows[static_cast<std::size_t>(c)]] = std::clamp(solved[c], Scalar{0}, Scalar{1});
+    }
+    certify_candidate(y_.cwiseProduct(p));
+    return m;
   }
 
   const MatrixCRef& X_;

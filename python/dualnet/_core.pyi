@@ -89,7 +89,10 @@ class LossSolution:
     @property
     def dual(self) -> npt.NDArray[np.float64]: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> str:
+        """One of "converged", "max_iter" (outer iterations exhausted) or "stalled" (binary
+        losses: no step decreased the objective with the subproblems at their finest tolerance;
+        the certificate is still above tol)."""
     @property
     def max_cone_violation(self) -> float: ...
     @property

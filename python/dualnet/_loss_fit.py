@@ -107,7 +107,11 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
     - hinge: the steps run on the smoothed hinge mu log(1 + exp((1 - y yhat) / mu)), at most
       mu log 2 per sample above the hinge, with mu divided by 10 whenever the smoothed problem's
       own gap is below a tenth of the hinge's (continuation). Objective, gap and dual point are
-      those of the true hinge: the smoothed gradient gives p = y * lambda in [0, 1].
+      those of the true hinge: the smoothed gradient gives p = y * lambda in [0, 1]; on the
+      margin set p also comes from the stationarity of the nonzero blocks (least squares,
+      clipped into [0, 1]).
+    - binary losses: every subproblem's own certified dual point, mapped back by sqrt(h), is a
+      further candidate (one Newton step ahead of -grad L); the best certified point is kept.
     - cross_entropy, ``model="gated"``: the exact vector-output program (Sahiner et al., ICLR
       2021) min CE(sum_i D_i X V_i, Y) + beta sum_i ||V_i||_* by block coordinate proximal
       gradient with singular-value shrinkage, accelerated by Anderson extrapolation.
@@ -177,6 +181,7 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
         primal = dual_objective = 0.0
         first, second = [], []
         converged, n_iter, cone_violation = True, 0, 0.0
+        statuses = set()
         logistic = get_loss("logistic")
         for k in range(K):
             signs = np.ascontiguousarray(2.0 * y[:, k] - 1.0)
@@ -193,11 +198,13 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
             one_hot[:, k] = output
             second.append(one_hot)
             converged = converged and bool(solution.converged)
+            statuses.add(str(solution.status))
             n_iter = max(n_iter, int(solution.n_iter))
             cone_violation = max(cone_violation, float(solution.max_cone_violation))
         first, second = np.hstack(first), np.vstack(second)
         v, w = _frozen_array(V), _frozen_array(W)
-        status = "converged" if converged else "max_iter"
+        # A class that ran out of iterations outranks one that stalled (more iterations help).
+        status = next(s for s in ("max_iter", "stalled", "converged") if s in statuses)
         extras = {}
     gap = primal - dual_objective
     fit = ReLUFit(

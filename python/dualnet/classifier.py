@@ -9,10 +9,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._loss_fit import LOSSES
-from ._validation import check_choice, check_positive, check_positive_integer
-from .estimators import EstimatorConvergenceWarning
+from ._validation import check_choice
+from .estimators import EstimatorConvergenceWarning, _validated_fit_arguments
 from .patterns import activation_patterns
-from .relu import _MODELS, _fit_relu
+from .relu import _fit_relu
 
 __all__ = ["ConvexReLUClassifier"]
 
@@ -140,21 +140,14 @@ class ConvexReLUClassifier(ClassifierMixin, BaseEstimator):
         ValueError
             For a single class, NaN labels, continuous (non-class) targets, or a bad parameter.
         """
-        try:
-            X, y = validate_data(self, X, y, dtype=np.float64)
-        except OverflowError:  # a Python int beyond float range, which numpy cannot convert
-            raise ValueError("X must hold numbers within the float64 range") from None
+        X, y, alpha, max_patterns, n_gates = _validated_fit_arguments(self, X, y, y_numeric=False)
+        check_choice(self.loss, "loss", _CLASSIFIER_LOSSES)
         check_classification_targets(y)
         classes, labels = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise ValueError(
                 f"y has a single class ({classes[0]!r}): a classifier needs at least two (one class)"
             )
-        alpha = check_positive(self.alpha, "alpha")
-        check_choice(self.loss, "loss", _CLASSIFIER_LOSSES)
-        check_choice(self.model, "model", _MODELS)
-        max_patterns = check_positive_integer(self.max_patterns, "max_patterns", allow_none=True)
-        n_gates = check_positive_integer(self.n_gates, "n_gates", allow_none=True)
         n = X.shape[0]
         patterns = activation_patterns(
             X, bias=bool(self.bias), method="auto", max_patterns=max_patterns, n_gates=n_gates,

@@ -18,6 +18,29 @@ class EstimatorConvergenceWarning(ConvergenceWarning, _SklearnConvergenceWarning
     """Non-convergence of an estimator: caught by filters on either library's warning class."""
 
 
+def _validated_fit_arguments(estimator, X, y, *, y_numeric):
+    """The checks every estimator's ``fit`` starts with: ``validate_data`` (float64 X; y numeric
+    for regressors) and the shared hyperparameters.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    alpha : float
+    max_patterns, n_gates : int or None
+    """
+    try:
+        X, y = validate_data(estimator, X, y, dtype=np.float64, y_numeric=y_numeric)
+    except OverflowError:  # a Python int beyond float range, which numpy cannot convert
+        what = "X and y" if y_numeric else "X"
+        raise ValueError(f"{what} must hold numbers within the float64 range") from None
+    alpha = check_positive(estimator.alpha, "alpha")
+    check_choice(estimator.model, "model", _MODELS)
+    max_patterns = check_positive_integer(estimator.max_patterns, "max_patterns", allow_none=True)
+    n_gates = check_positive_integer(estimator.n_gates, "n_gates", allow_none=True)
+    return X, y, alpha, max_patterns, n_gates
+
+
 class ConvexReLURegressor(RegressorMixin, BaseEstimator):
     """Two-layer ReLU network regression trained to a certified global optimum.
 
@@ -118,14 +141,7 @@ class ConvexReLURegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        try:
-            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        except OverflowError:  # a Python int beyond float range, which numpy cannot convert
-            raise ValueError("X and y must hold numbers within the float64 range") from None
-        alpha = check_positive(self.alpha, "alpha")
-        check_choice(self.model, "model", _MODELS)
-        max_patterns = check_positive_integer(self.max_patterns, "max_patterns", allow_none=True)
-        n_gates = check_positive_integer(self.n_gates, "n_gates", allow_none=True)
+        X, y, alpha, max_patterns, n_gates = _validated_fit_arguments(self, X, y, y_numeric=True)
         n = X.shape[0]
         result = _fit_relu(
             X, y, alpha * n, patterns="auto", model=self.model, bias=bool(self.bias),

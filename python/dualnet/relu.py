@@ -79,7 +79,11 @@ class ReLUFit:
     converged : bool
     n_iter : int
     status : str
-        ``"converged"`` or ``"max_iter"``.
+        ``"converged"``; ``"max_iter"`` (the iteration budget ran out first); or, for the
+        logistic, hinge and cross-entropy losses, ``"stalled"``: no step lowered the objective
+        any more although the subproblems were solved as accurately as they get, with the
+        certified gap still above ``tol`` (typically a ``tol`` below what double precision
+        certifies). The gap reached is ``relative_gap``; a ConvergenceWarning names it.
     dual : ndarray of shape (n,) or (n, K)
         Dual-feasible point: -grad L at the fit, rescaled (a rescaled residual for the squared
         loss); shape (n, K) for ``loss="cross_entropy"`` with K classes.
@@ -357,14 +361,20 @@ def _solve(X, y, patterns, beta, *, model, bias, tol, max_iter, verbose, v0=None
 def _warn_if_not_converged(fit, program, tol, warning, stacklevel):
     """Emit ``warning`` when the fit stopped before its certified gap reached tol (``stacklevel``
     counts from the caller of this function)."""
-    if not fit.converged and warning is not None:
-        warnings.warn(
-            f"{program} at beta={fit.beta:.6g} stopped after {fit.n_iter} iterations "
-            f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
-            "the result is returned; increase max_iter for a smaller gap",
-            warning,
-            stacklevel=stacklevel + 1,
-        )
+    if fit.converged or warning is None:
+        return
+    if fit.status == "stalled":
+        advice = ("no step decreased the objective any more (round-off); a larger max_iter "
+                  "would not help")
+    else:
+        advice = "increase max_iter for a smaller gap"
+    warnings.warn(
+        f"{program} at beta={fit.beta:.6g} stopped after {fit.n_iter} iterations "
+        f"({fit.status}) with certified relative gap {fit.relative_gap:.3g} > tol={tol:.3g}; "
+        f"the result is returned; {advice}",
+        warning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 _PATTERNS_PARAMETER = """

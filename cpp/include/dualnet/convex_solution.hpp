@@ -7,9 +7,12 @@
 
 namespace dualnet {
 
-enum class SolverStatus { converged, max_iter };
+// stalled: the loss solver stopped before tol because no step decreased the objective even
+// with its subproblems solved as accurately as they get (solve_convex never reports it).
+enum class SolverStatus { converged, max_iter, stalled };
 
 inline const char* status_name(SolverStatus status) {
+  if (status == SolverStatus::stalled) return "stalled";
   return status == SolverStatus::converged ? "converged" : "max_iter";
 }
 
