@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <limits>
@@ -18,6 +19,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dualnet {
@@ -117,6 +119,8 @@ class Engine {
         poll();
         epoch_work += update_block(j);
       }
+      for (Index j : pending_ws_) add_to_ws(j);
+      pending_ws_.clear();
       work += epoch_work;
       since_polish += epoch_work;
       ++epochs;
@@ -426,7 +430,7 @@ class Engine {
     double cost = 0;
     bool pruned = true;
     // ReLU: rounds also restart on new tight rows (or released ones), one per face change.
-    for (int round = 0; round < (relu_ ? 16 : 4) && pruned; ++round)
+    for (int round = 0; round < (relu_ ? 64 : 4) && pruned; ++round)
       cost += newton_polish_once(accepted, pruned);
     return cost;
   }
@@ -920,7 +924,7 @@ class Engine {
   }
 
   // Exact minimisation over block j; returns its cost in multiply-adds (for the schedule).
-  double update_block(Index j) {
+  double update_block(Index j, bool transfer = true) {
     const Index i = pattern_of(j);
     const Scalar s = sign_of(j);
     const BlockGram& q = gram(i);
@@ -943,7 +947,74 @@ class Engine {
       add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data(), &workspace_);
       u_.col(j) = u_new;
     }
+    if (relu_ && transfer) cost += transfer_across_face(j, q, b);
     return cost;
+  }
+
+  // Face transfer (ReLU). A block held on a row k of its cone by a positive multiplier is pushed
+  // across that face by the gradient; if the pattern with row k flipped is in the set, its cone
+  // contains u too (they differ only in row k, and x_k^T u = 0) and predicts the same
+  // D X u, so u moves to that block (added to it: the penalty ||u + u'|| <= ||u|| + ||u'||
+  // does not increase), which is then minimised from there and can cross the face. Cyclic
+  // sweeps alone pass mass between the two blocks a little per epoch (thousands of epochs on
+  // complete pattern sets of low-dimensional data, where most optima lie on shared faces).
+  // b is the block's linear term of its last update (the gradient there is Q u - b + beta u/|u|).
+  double transfer_across_face(Index j, const BlockGram& q, const Vector& b) {
+    const auto& rows = cone_states_[static_cast<std::size_t>(j)].working_rows;
+    const Vector u = u_.col(j);
+    const Scalar norm = u.norm();
+    if (rows.empty() || !(norm > 0)) return 0;
+    const Index i = pattern_of(j);
+    const Index m = static_cast<Index>(rows.size());
+    Eigen::MatrixXd a(g_, m);
+    for (Index t = 0; t < m; ++t) {
+      const Index k = rows[static_cast<std::size_t>(t)];
+      a.col(t) = (patterns_.active(k, i) ? Scalar{1} : Scalar{-1}) * X_.row(k).transpose();
+    }
+    const Vector grad = q.gram * u - b + (beta_ / norm) * u;
+    const Vector mu = a.colPivHouseholderQr().solve(grad);
+    Index best = -1;
+    Scalar largest = 1e-9 * (b.norm() + beta_);
+    for (Index t = 0; t < m; ++t) {
+      const Scalar scaled = mu[t] * a.col(t).norm();
+      if (scaled > largest) {
+        largest = scaled;
+        best = t;
+      }
+    }
+    if (best < 0) return 0;
+    const Index neighbour = neighbour_pattern(i, rows[static_cast<std::size_t>(best)]);
+    if (neighbour < 0) return 0;
+    const Index target = j < p_ ? neighbour : neighbour + p_;
+    const Scalar s = sign_of(j);
+    add_block_prediction(X_, patterns_, i, u.data(), s, r_.data(), &workspace_);
+    add_block_prediction(X_, patterns_, neighbour, u.data(), -s, r_.data(), &workspace_);
+    u_.col(target) += u;
+    u_.col(j).setZero();
+    cone_states_[static_cast<std::size_t>(j)].working_rows.clear();
+    cone_states_[static_cast<std::size_t>(target)].working_rows.clear();
+    if (!in_ws_[static_cast<std::size_t>(target)]) pending_ws_.push_back(target);
+    ++n_transfers_;
+    return 4.0 * static_cast<double>(n_ * g_) + update_block(target, false);
+  }
+
+  // Index of the pattern equal to pattern i with row k flipped, or -1 (hash table built on
+  // first use: one entry per pattern).
+  Index neighbour_pattern(Index i, Index k) {
+    const Index words = patterns_.words_per_pattern();
+    auto hash_words = [&](const Word* w) {
+      std::uint64_t h = 1469598103934665603ull;
+      for (Index t = 0; t < words; ++t) h = (h ^ w[t]) * 1099511628211ull + (h >> 29);
+      return h;
+    };
+    if (pattern_index_.empty())
+      for (Index t = 0; t < p_; ++t) pattern_index_.emplace(hash_words(patterns_.pattern(t)), t);
+    std::vector<Word> flipped(patterns_.pattern(i), patterns_.pattern(i) + words);
+    flipped[static_cast<std::size_t>(k / kWordBits)] ^= Word{1} << (k % kWordBits);
+    const auto range = pattern_index_.equal_range(hash_words(flipped.data()));
+    for (auto it = range.first; it != range.second; ++it)
+      if (std::equal(flipped.begin(), flipped.end(), patterns_.pattern(it->second))) return it->second;
+    return -1;
   }
 
   const MatrixCRef& X_;
@@ -981,6 +1052,9 @@ class Engine {
   std::vector<BoundReference> bound_references_;
   std::vector<char> in_ws_;
   std::vector<Index> ws_;
+  std::vector<Index> pending_ws_;  // blocks a face transfer filled, joining ws_ after the epoch
+  std::unordered_multimap<std::uint64_t, Index> pattern_index_;  // pattern hash -> index (ReLU)
+  Index n_transfers_ = 0;
 };
 
 }  // namespace
