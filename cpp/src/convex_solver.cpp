@@ -174,7 +174,11 @@ class Engine {
       }
       // The working set is solved well relative to the full gap: the gap comes from outside.
       if (ws_relative_gap_ <= 0.3 * relative_gap()) {
-        grow_ws(std::max<Index>(10, static_cast<Index>(ws_.size())));
+        // ReLU: by twice the support (celer's rule), since face transfers move blocks to their
+        // neighbours and the sweeps need not carry every violating block; gated: by the size.
+        Index support = 0;
+        for (Index col : ws_) support += u_.col(col).squaredNorm() > 0 ? 1 : 0;
+        grow_ws(std::max<Index>(10, relu_ ? 2 * support : static_cast<Index>(ws_.size())));
       }
     }
 
