@@ -7,6 +7,7 @@
 #include <dualnet/support_products.hpp>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 
 #include <algorithm>
@@ -76,6 +77,7 @@ class Engine {
     }
     bounds_.setZero(nb_);
     in_ws_.assign(static_cast<std::size_t>(nb_), 0);
+    screened_.assign(static_cast<std::size_t>(nb_), 0);
   }
 
   void warm_start(const Matrix* v0, const Matrix* w0) {
@@ -107,6 +109,7 @@ class Engine {
       if (u_.col(j).squaredNorm() > 0) nonzero.push_back(j);
     for (Index j : nonzero) add_to_ws(j);
     grow_ws(std::max<Index>(10, static_cast<Index>(nonzero.size())));
+    apply_screening();
 
     Index epochs = 0;
     double work = 0, since_polish = 0, polish_cost = 0;
@@ -162,6 +165,7 @@ class Engine {
       work = 0;
       refresh_residual();
       certify();
+      apply_screening();
       if (settings_.verbose)
         std::fprintf(stderr,
                      "dualnet: epoch %ld  working set %ld  primal %.12e  dual %.12e  "
@@ -230,6 +234,9 @@ class Engine {
     out.converged = converged;
     out.status = converged ? SolverStatus::converged : SolverStatus::max_iter;
     out.n_iter = epochs;
+    out.screened = Eigen::Array<bool, 2, Eigen::Dynamic>::Constant(2, p_, false);
+    for (Index j = 0; j < nb_; ++j)
+      out.screened(j < p_ ? 0 : 1, pattern_of(j)) = screened_[static_cast<std::size_t>(j)] != 0;
     out.dual = best_theta_;
     for (Index i = 0; i < p_; ++i) {
       bool active = u_.col(i).squaredNorm() > 0;
@@ -328,8 +335,10 @@ class Engine {
       max_bound = std::max(max_bound, bound);
       if (in_ws_[static_cast<std::size_t>(j)]) max_ws_bound = std::max(max_ws_bound, bound);
     }
-    Vector theta = r / dual_scaling(max_bound, beta_);
+    const Scalar scaling = dual_scaling(max_bound, beta_);
+    Vector theta = r / scaling;
     const Scalar dual = dual_objective_value(theta, y_);
+    screen(scaling, dual);
     if (dual > best_dual_ || best_theta_.size() == 0) {
       best_dual_ = dual;
       best_theta_ = std::move(theta);
@@ -350,6 +359,66 @@ class Engine {
     certificate_work_ +=
         gemm + std::min(4 * gemm, 2.0 * static_cast<double>(scans) * static_cast<double>(n_ * g_)) +
         static_cast<double>(solves) * (20.0 * static_cast<double>(g_ * g_) + 500);
+  }
+
+  // Gap Safe screening (Fercoq, Gramfort & Salmon, ICML 2015; Ndiaye, Fercoq, Gramfort &
+  // Salmon, JMLR 2017), for both programs. The dual objective is 1-strongly concave, so the
+  // dual optimum theta* (unique) satisfies ||theta - theta*|| <= rho = sqrt(2 (P(u) - D(theta)))
+  // for any feasible theta. A block j that is nonzero at some optimum satisfies
+  // s theta*^T D_i X u_j = beta ||u_j|| (its optimality condition, u_j in K_i for ReLU), so its
+  // dual norm N_j(theta*) = max_{u in K_i, ||u|| <= 1} s theta*^T D_i X u equals beta (K_i = R^g
+  // for the gated program). N_j is sublinear with N_j(c) <= ||c||, hence
+  //   N_j(theta*) <= N_j(theta) + ||X^T D_i (theta* - theta)|| <= B_j / scaling + rho ||D_i X||_2,
+  // with B_j the certified bound at the point r = scaling * theta. When that is below beta the
+  // block is 0 at every optimum: it is set to 0 and never updated again. ||D_i X||_2 is
+  // sqrt(l_max) of the block Gram when it is known, else ||X||_2 (D_i is a 0/1 diagonal).
+  void screen(Scalar scaling, Scalar dual) {
+    const Scalar rho = std::sqrt(2 * std::max(Scalar{0}, primal_ - dual));
+    if (!std::isfinite(rho)) return;
+    if (data_norm_ < 0) {
+      const Eigen::MatrixXd gram = X_.transpose() * X_;
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram, Eigen::EigenvaluesOnly);
+      data_norm_ = std::sqrt(std::max(Scalar{0}, eig.eigenvalues().maxCoeff()));
+    }
+    // A relative margin far above round-off in the bounds (they are computed in floating point).
+    const Scalar threshold = beta_ * (1 - 1e-9);
+    for (Index j = 0; j < nb_; ++j) {
+      if (screened_[static_cast<std::size_t>(j)]) continue;
+      const auto& slot = grams_[static_cast<std::size_t>(pattern_of(j))];
+      const Scalar norm = slot ? std::sqrt(slot->max_value) : data_norm_;
+      if (bounds_[j] / scaling + rho * norm < threshold) {
+        screened_[static_cast<std::size_t>(j)] = 1;
+        screening_pending_ = true;
+      }
+    }
+  }
+
+  // Removes the screened blocks from the working set, setting them to 0 (the residual follows).
+  void apply_screening() {
+    if (!screening_pending_) return;
+    screening_pending_ = false;
+    std::vector<Index> kept;
+    bool changed = false;
+    for (Index j : ws_) {
+      if (!screened_[static_cast<std::size_t>(j)]) {
+        kept.push_back(j);
+        continue;
+      }
+      in_ws_[static_cast<std::size_t>(j)] = 0;
+      if (u_.col(j).squaredNorm() > 0) {
+        add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), sign_of(j), r_.data(),
+                             &workspace_);
+        u_.col(j).setZero();
+        changed = true;
+      }
+      if (relu_) cone_states_[static_cast<std::size_t>(j)].working_rows.clear();
+    }
+    ws_.swap(kept);
+    if (changed) {
+      anderson_u_.clear();
+      anderson_r_.clear();
+      refresh_residual();
+    }
   }
 
   // Dual extrapolation (Massias, Gramfort & Salmon, ICML 2018, "Celer"): once the support is
@@ -920,7 +989,9 @@ class Engine {
   void grow_ws(Index count) {
     std::vector<Index> candidates;
     for (Index j = 0; j < nb_; ++j)
-      if (!in_ws_[static_cast<std::size_t>(j)] && bounds_[j] > beta_) candidates.push_back(j);
+      if (!in_ws_[static_cast<std::size_t>(j)] && !screened_[static_cast<std::size_t>(j)] &&
+          bounds_[j] > beta_)
+        candidates.push_back(j);
     const Index take = std::min<Index>(count, static_cast<Index>(candidates.size()));
     std::partial_sort(candidates.begin(), candidates.begin() + take, candidates.end(),
                       [&](Index a, Index b) { return bounds_[a] > bounds_[b]; });
@@ -990,6 +1061,7 @@ class Engine {
     const Index neighbour = neighbour_pattern(i, rows[static_cast<std::size_t>(best)]);
     if (neighbour < 0) return 0;
     const Index target = j < p_ ? neighbour : neighbour + p_;
+    if (screened_[static_cast<std::size_t>(target)]) return 0;
     const Scalar s = sign_of(j);
     add_block_prediction(X_, patterns_, i, u.data(), s, r_.data(), &workspace_);
     add_block_prediction(X_, patterns_, neighbour, u.data(), -s, r_.data(), &workspace_);
@@ -1056,6 +1128,9 @@ class Engine {
   std::vector<BoundReference> bound_references_;
   std::vector<char> in_ws_;
   std::vector<Index> ws_;
+  std::vector<char> screened_;  // blocks proved 0 at every optimum (Gap Safe screening)
+  bool screening_pending_ = false;
+  Scalar data_norm_ = -1;  // ||X||_2, computed on first use
   std::vector<Index> pending_ws_;  // blocks a face transfer filled, joining ws_ after the epoch
   std::unordered_multimap<std::uint64_t, Index> pattern_index_;  // pattern hash -> index (ReLU)
   Index n_transfers_ = 0;
