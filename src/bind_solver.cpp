@@ -81,7 +81,18 @@ void bind_solver(py::module_& m) {
       .def_property_readonly("status",
                              [](const ConvexSolution& s) { return dualnet::status_name(s.status); })
       .def_readonly("max_cone_violation", &ConvexSolution::max_cone_violation)
-      .def_readonly("n_active", &ConvexSolution::n_active);
+      .def_readonly("n_active", &ConvexSolution::n_active)
+      .def_property_readonly(
+          "screened",
+          [](const ConvexSolution& s) {
+            py::array_t<bool> out({Index{2}, static_cast<Index>(s.screened.cols())});
+            auto view = out.mutable_unchecked<2>();
+            for (Index r = 0; r < 2; ++r)
+              for (Index c = 0; c < s.screened.cols(); ++c) view(r, c) = s.screened(r, c);
+            return out;
+          },
+          "Blocks proved zero at every optimum by Gap Safe screening, shape (2, P): row 0 the v "
+          "blocks, row 1 the w blocks (all False for the gated program).");
 
   m.def("solve_convex", &solve, py::arg("X").noconvert(), py::arg("y").noconvert(),
         py::arg("patterns"), py::arg("beta"), py::kw_only(), py::arg("relu"),

@@ -33,6 +33,9 @@ struct ConvexSolution {
   // ReLU: max over blocks of max_k (-(2D_i - I) X u)_k / (max_k ||x_k|| * ||u||); 0 for gated.
   Scalar max_cone_violation = 0;
   Index n_active = 0;  // patterns with a nonzero v_i or w_i
+  // (2, P): row 0 the v blocks, row 1 the w blocks that Gap Safe screening proved zero at every
+  // optimum; row 1 is all false for the gated program.
+  Eigen::Array<bool, 2, Eigen::Dynamic> screened;
 };
 
 }  // namespace dualnet

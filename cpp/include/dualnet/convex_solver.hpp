@@ -17,7 +17,9 @@
 // the support first; ReLU: an active-set Newton method on the cones' faces, each step stopped
 // at the first row a block would cross, which then joins the block's tight rows, and tight rows
 // with negative multipliers released once the steps stop); a polish that moved the iterate is
-// certified right away. ReLU: an epoch that changes nothing is certified at once. A full certificate costs
+// certified right away. ReLU: an epoch that changes nothing is certified at once; a block held
+// on a face of its cone by a positive multiplier moves to the pattern across that face when the
+// set has it (same predictions, no larger penalty), which then crosses it (face transfer). A full certificate costs
 // one pass computing every X^T D_i r (a GEMM) plus warm-started cone bounds (ReLU); it also runs
 // once the epochs since the last one cost twice as much, or when the working set stalls.
 // The returned objective and gap are recomputed from a fresh residual of the returned blocks.
