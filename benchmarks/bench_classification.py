@@ -18,7 +18,9 @@ scnn's convex models have the squared loss only: it is run on the same patterns 
 accuracies are comparable but its objective and gap are those of another program and are not
 reported; its ReLU solver (augmented Lagrangian) runs with at most 1000 primal and 1000 dual
 iterations. Clarabel's solution is scored with dualnet's own objective and certificate code
-(the duality toolkit's conjugates, block dual norms recomputed here), so gaps are comparable.
+(the duality toolkit's conjugates, block dual norms recomputed here), so gaps are comparable;
+dualnet's gap is the better of -grad L at its blocks and its returned dual point, the latter
+checked by the same code.
 
 MLPClassifier: one hidden layer of the width of dualnet's ReLU network, alpha = beta (its
 weight decay alpha/(2n) ||W||^2 with a mean loss is ours divided by n; its biases are not
@@ -28,7 +30,11 @@ for the binary case to match the convex model). Their objective is reported in o
 
 Usage::
 
-    python benchmarks/bench_classification.py [--patterns 50] [--alpha 1e-2] [--json out.json]
+    python benchmarks/bench_classification.py [--data digits] [--patterns 50] [--alpha 1e-2]
+        [--time-cap 600] [--json out.json]
+
+Clarabel (cvxpy's compilation included), scnn and Adam run in a child process stopped after
+``--time-cap`` seconds; a stopped run is a row saying so.
 """
 
 from __future__ import annotations
@@ -74,8 +80,9 @@ def _block_outputs(X, masks, v, w):
     return np.einsum("np,ng,gpk->nk", masks.astype(float), X, u)
 
 
-def _certificate(X, masks, y, beta, v, w, loss, relu):
-    """Objective and certified relative gap of blocks under the loss, computed here."""
+def _certificate(X, masks, y, beta, v, w, loss, relu, returned_dual=None):
+    """Objective and certified relative gap of blocks under the loss, computed here (from
+    -grad L at the blocks, or from ``returned_dual`` if that certifies a smaller gap)."""
     from dualnet.duality.losses import get_loss
     from dualnet._core import project_onto_pattern_cone
     from dualnet import Patterns
@@ -87,19 +94,26 @@ def _certificate(X, masks, y, beta, v, w, loss, relu):
     else:
         penalty = np.linalg.norm(v, axis=0).sum() + np.linalg.norm(w, axis=0).sum()
     primal = loss_fn.value(yhat, y) + beta * penalty
-    lam = loss_fn.optimal_dual(yhat, y)
-    if lam.ndim == 2:
-        bound = max(np.linalg.norm(X.T @ (masks[:, [i]] * lam), 2) for i in range(masks.shape[1]))
-    else:
-        gradients = X.T @ (masks * lam[:, None])
-        if not relu:
-            bound = float(np.max(np.linalg.norm(gradients, axis=0)))
+    def dual_value(lam):
+        if lam.ndim == 2:
+            bound = max(np.linalg.norm(X.T @ (masks[:, [i]] * lam), 2)
+                        for i in range(masks.shape[1]))
         else:
-            pattern_set = Patterns.from_masks(masks, np.full((X.shape[1], masks.shape[1]),
-                                                             np.nan)).pattern_set
-            bound = max(project_onto_pattern_cone(X, pattern_set, i, s * gradients[:, i])[1]
-                        for i in range(masks.shape[1]) for s in (1.0, -1.0))
-    dual = loss_fn.dual_objective(lam / max(1.0, bound * (1 + 1e-12) / beta), y)
+            gradients = X.T @ (masks * lam[:, None])
+            if not relu:
+                bound = float(np.max(np.linalg.norm(gradients, axis=0)))
+            else:
+                pattern_set = Patterns.from_masks(masks, np.full((X.shape[1], masks.shape[1]),
+                                                                 np.nan)).pattern_set
+                bound = max(project_onto_pattern_cone(X, pattern_set, i, s * gradients[:, i])[1]
+                            for i in range(masks.shape[1]) for s in (1.0, -1.0))
+        return loss_fn.dual_objective(lam / max(1.0, bound * (1 + 1e-12) / beta), y)
+
+    # -grad L at the solution; a solver's own dual point is checked the same way (rescaled by the
+    # block bounds computed here, -inf outside the conjugate's domain) and the better one kept.
+    dual = dual_value(loss_fn.optimal_dual(yhat, y))
+    if returned_dual is not None:
+        dual = max(dual, dual_value(np.asarray(returned_dual, dtype=np.float64)))
     return float(primal), float((primal - dual) / primal)
 
 
@@ -147,6 +161,44 @@ def _scnn(X, gates, target, beta, relu):
     return model
 
 
+def _scnn_scores(X, X_test, gates, target, beta, relu):
+    """scnn's outputs on the training and the test data (a model object does not cross a
+    process boundary)."""
+    model = _scnn(X, gates, target, beta, relu)
+    return _scnn_outputs(model, X), _scnn_outputs(model, X_test)
+
+
+def _capped(seconds, function, *args):
+    """function(*args) in a forked child process, killed after `seconds`: (result, elapsed), with
+    result None when the cap was reached. cvxpy's compilation and scnn's solvers cannot be
+    interrupted from the outside otherwise."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def child():
+        try:
+            sender.send(("ok", function(*args)))
+        except Exception as error:  # noqa: BLE001 -- reported in the parent's table
+            sender.send(("error", f"{type(error).__name__}: {error}"))
+
+    start = time.perf_counter()
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    ready = receiver.poll(seconds)
+    elapsed = time.perf_counter() - start
+    if not ready:
+        process.kill()
+        process.join()
+        return None, elapsed
+    status, value = receiver.recv()
+    process.join()
+    if status == "error":
+        raise RuntimeError(value)
+    return value, elapsed
+
+
 def _scnn_outputs(model, X):
     out = np.asarray(model(X))
     return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
@@ -187,7 +239,8 @@ def _adam(X, target, beta, width, loss, seed=0, steps=3000, lr=1e-2):
     return U, (a[:, 0] if K == 1 else a)
 
 
-def run(name, n_patterns, alpha, seed=0, libraries=("dualnet", "clarabel", "scnn", "mlp", "adam")):
+def run(name, n_patterns, alpha, seed=0, libraries=("dualnet", "clarabel", "scnn", "mlp", "adam"),
+        time_cap=600.0):
     import dualnet
 
     X, X_test, labels, labels_test = _data(name)
@@ -209,13 +262,14 @@ def run(name, n_patterns, alpha, seed=0, libraries=("dualnet", "clarabel", "scnn
         # The objective the certificate is for: one-vs-rest ReLU is K logistic programs.
         score_loss = "logistic" if relu and not binary else loss
 
-        def certify(v, w):
+        def certify(v, w, dual=None):
             if relu and not binary:
                 parts = [_certificate(X, masks, 2.0 * (labels == k) - 1.0, beta, v[:, :, k],
-                                      w[:, :, k], "logistic", True) for k in range(K)]
+                                      w[:, :, k], "logistic", True,
+                                      None if dual is None else dual[:, k]) for k in range(K)]
                 primal = sum(p for p, _ in parts)
                 return primal, sum(p * r for p, r in parts) / primal
-            return _certificate(X, masks, target, beta, v, w, score_loss, relu)
+            return _certificate(X, masks, target, beta, v, w, score_loss, relu, dual)
 
         if "dualnet" in libraries:
             start = time.perf_counter()
@@ -223,7 +277,7 @@ def run(name, n_patterns, alpha, seed=0, libraries=("dualnet", "clarabel", "scnn
                                    tol=1e-6, max_iter=100000 if loss == "cross_entropy" else None)
             seconds = time.perf_counter() - start
             v, w = np.asarray(fit.v), np.asarray(fit.w)
-            objective, gap = certify(v, w)
+            objective, gap = certify(v, w, np.asarray(fit.dual))
             widths[model] = fit.width
             rows.append(dict(data=name, program=program, library="dualnet", seconds=seconds,
                              objective=objective, gap=gap, reported_gap=fit.relative_gap,
@@ -231,43 +285,45 @@ def run(name, n_patterns, alpha, seed=0, libraries=("dualnet", "clarabel", "scnn
                              test=_accuracy(_test_scores(X_test, gates, v, w, relu),
                                             labels_test)))
         if "clarabel" in libraries:
-            import cvxpy as cp
 
-            start = time.perf_counter()
-            try:
+            def clarabel_blocks():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    if relu and not binary:
-                        V = np.zeros((X.shape[1], n_patterns, K))
-                        W = np.zeros_like(V)
-                        for k in range(K):
-                            V[:, :, k], W[:, :, k] = _clarabel(
-                                X, masks, 2.0 * (labels == k) - 1.0, beta, "logistic", True)
-                    else:
-                        V, W = _clarabel(X, masks, target, beta, loss, relu)
-            except cp.error.SolverError as error:
-                rows.append(dict(data=name, program=program + f" [failed: {error}]",
-                                 library="clarabel", seconds=time.perf_counter() - start,
-                                 objective=float("nan"), gap=float("nan"), train=float("nan"),
-                                 test=float("nan")))
-                V = None
-            seconds = time.perf_counter() - start
-        if "clarabel" in libraries and V is not None:
-            objective, gap = certify(V, W)
-            rows.append(dict(data=name, program=program, library="clarabel", seconds=seconds,
-                             objective=objective, gap=gap,
-                             train=_accuracy(_block_outputs(X, masks, V, W), labels),
-                             test=_accuracy(_test_scores(X_test, gates, V, W, relu),
-                                            labels_test)))
+                    if not (relu and not binary):
+                        return _clarabel(X, masks, target, beta, loss, relu)
+                    V = np.zeros((X.shape[1], n_patterns, K))
+                    W = np.zeros_like(V)
+                    for k in range(K):
+                        V[:, :, k], W[:, :, k] = _clarabel(
+                            X, masks, 2.0 * (labels == k) - 1.0, beta, "logistic", True)
+                    return V, W
+
+            try:
+                blocks, seconds = _capped(time_cap, clarabel_blocks)
+                failure = None if blocks is not None else f"stopped at the {time_cap:g} s cap"
+            except RuntimeError as error:  # cvxpy's SolverError, raised in the child
+                blocks, seconds, failure = None, float("nan"), f"failed: {error}"
+            if blocks is None:
+                rows.append(dict(data=name, program=program + f" [{failure}]",
+                                 library="clarabel", seconds=seconds, objective=float("nan"),
+                                 gap=float("nan"), train=float("nan"), test=float("nan")))
+            else:
+                V, W = blocks
+                objective, gap = certify(V, W)
+                rows.append(dict(data=name, program=program, library="clarabel", seconds=seconds,
+                                 objective=objective, gap=gap,
+                                 train=_accuracy(_block_outputs(X, masks, V, W), labels),
+                                 test=_accuracy(_test_scores(X_test, gates, V, W, relu),
+                                                labels_test)))
         if "scnn" in libraries:
-            start = time.perf_counter()
-            model_scnn = _scnn(X, gates, target, beta, relu)
-            seconds = time.perf_counter() - start
-            rows.append(dict(data=name, program=program + " [scnn: squared loss]",
+            scores, seconds = _capped(time_cap, _scnn_scores, X, X_test, gates, target, beta,
+                                      relu)
+            note = "scnn: squared loss" + ("" if scores else f", stopped at the {time_cap:g} s cap")
+            rows.append(dict(data=name, program=program + f" [{note}]",
                              library="scnn", seconds=seconds, objective=float("nan"),
                              gap=float("nan"),
-                             train=_accuracy(_scnn_outputs(model_scnn, X), labels),
-                             test=_accuracy(_scnn_outputs(model_scnn, X_test), labels_test)))
+                             train=_accuracy(scores[0], labels) if scores else float("nan"),
+                             test=_accuracy(scores[1], labels_test) if scores else float("nan")))
     width = max(widths.get("relu", 0), 1)
     reference_loss = "logistic" if binary else "cross_entropy"
     target = (2.0 * labels - 1.0) if binary else np.eye(K)[labels]
@@ -290,9 +346,14 @@ def run(name, n_patterns, alpha, seed=0, libraries=("dualnet", "clarabel", "scnn
                          gap=float("nan"), train=mlp.score(X[:, :-1], labels),
                          test=mlp.score(X_test[:, :-1], labels_test)))
     if "adam" in libraries:
-        start = time.perf_counter()
-        U, a = _adam(X, target, beta, width, reference_loss, seed=seed)
-        seconds = time.perf_counter() - start
+        weights, seconds = _capped(time_cap, _adam, X, target, beta, width, reference_loss, seed)
+    if "adam" in libraries and weights is None:
+        rows.append(dict(data=name, program=f"network {reference_loss} width {width} "
+                         f"[stopped at the {time_cap:g} s cap]", library="Adam (torch)",
+                         seconds=seconds, objective=float("nan"), gap=float("nan"),
+                         train=float("nan"), test=float("nan")))
+    elif "adam" in libraries:
+        U, a = weights
         rows.append(dict(data=name, program=f"network {reference_loss} width {width}",
                          library="Adam (torch)", seconds=seconds,
                          objective=_network_objective(X, target, beta, U, a, reference_loss),
@@ -341,11 +402,15 @@ def main(argv=None):
     parser.add_argument("--patterns", type=int, default=50)
     parser.add_argument("--alpha", type=float, default=1e-2)
     parser.add_argument("--libraries", default="dualnet,clarabel,scnn,mlp,adam")
+    parser.add_argument("--time-cap", type=float, default=600.0,
+                        help="seconds after which a Clarabel, scnn or Adam run is stopped "
+                             "(reported as such); dualnet and MLPClassifier are not capped")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     rows = []
     for name in args.data.split(","):
-        rows += run(name, args.patterns, args.alpha, libraries=tuple(args.libraries.split(",")))
+        rows += run(name, args.patterns, args.alpha, libraries=tuple(args.libraries.split(",")),
+                    time_cap=args.time_cap)
         print(render([r for r in rows if r["data"] == name]), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
