@@ -67,9 +67,11 @@ def _sigmoid(t):
 
 
 # Known defect: on the XOR data at beta = 0.05 the proximal Newton loop stops before tol (the
-# logistic ReLU program at a relative gap of 1.1e-8, the hinge gated program at 4e-4).
+# logistic ReLU program at a relative gap of 1.1e-8, the hinge gated program at 4e-4). Not strict:
+# the logistic stall sits at round-off level against tol = 1e-8 and comes and goes with the
+# summation order of the block kernels (with the masked 64-row words it reaches tol).
 STALLS_ON_XOR = pytest.mark.xfail(
-    strict=True, raises=dualnet.ConvergenceWarning,
+    strict=False, raises=dualnet.ConvergenceWarning,
     reason="the proximal Newton loop stalls above tol on the XOR data at small beta",
 )
 
