@@ -48,6 +48,11 @@ DEFAULT_MAX_ADD = 50
 DEFAULT_SEED_GATES = 100
 #: Relative gap of the solves inside the loop (the last solve uses the caller's tol).
 ROUND_TOL = 1e-3
+#: Default ``tol`` (``fit_relu(tol=None)``) over a complete set, and over a set grown by pricing:
+#: there the certificate holds for the final set only and the loop stops once the gap to the
+#: full program is estimated below GAP_TOL, so a tighter restricted solve is not asked for.
+EXACT_TOL = 1e-6
+PRICED_TOL = 1e-3
 #: A pattern whose blocks are zero after this many consecutive solves leaves the set.
 DROP_AFTER = 2
 #: Stop when the objective fell by less than STALL_TOL (relative) over STALL_ROUNDS rounds.
@@ -201,6 +206,8 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     max_time = DEFAULT_MAX_TIME if max_time is None else max_time
     rng = check_random_state(random_state)
     patterns = seed
+    if tol is None:
+        tol = EXACT_TOL if patterns.exact else PRICED_TOL
     if patterns.exact:
         fit = solve(patterns, v0, w0, tol, True)
         return dataclasses.replace(fit, pricing=ColumnGeneration(
@@ -363,7 +370,7 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
         raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
     bias = bool(bias)
     beta = check_positive(beta, beta_name)
-    tol = check_positive(tol, "tol")
+    tol = None if tol is None else check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
     if isinstance(patterns, str):
         check_choice(patterns, "patterns", ("auto",))

@@ -400,7 +400,7 @@ def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
 
 
 def fit_relu(
-    X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
+    X, y, beta, *, patterns=None, model="relu", bias=False, tol=None, max_iter=None,
     random_state=None, verbose=False, init=None, n_threads=None, max_time=None, loss="squared",
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
@@ -419,8 +419,12 @@ def fit_relu(
         Weight-decay strength, > 0 (summed loss convention: the loss carries a factor 1/2 and no
         1/n).
     {common}
-    tol : float, default=1e-6
-        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``.
+    tol : float or None, default=None
+        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``. None:
+        1e-6, except for a pattern set grown by pricing (see the Notes), where it is 1e-3: that
+        certificate holds for the final set only, and the pricing loop stops once the gap to the
+        full program is estimated below 1e-3, so a tighter solve of the final set is not asked
+        for by default (pass ``tol=1e-6`` for it).
     max_iter : int or None, default=None
         Iteration limit of the solver (None: the solver's default). If it is reached the result
         is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
@@ -495,6 +499,9 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
     ``seed_options`` (max_patterns, n_gates) shape the seed set of the pricing path."""
     # Before any copy of X (every path below makes one): refuse what cannot fit, with the estimate.
     check_fit_memory(X, _pattern_count(patterns), model, bias)
+    priced = init is not None or patterns is None or isinstance(patterns, str)
+    if tol is None and not (priced and isinstance(loss, str) and loss == "squared"):
+        tol = 1e-6  # the pricing path picks its own default (column_generation.PRICED_TOL)
     if not (isinstance(loss, str) and loss == "squared"):
         from ._loss_fit import fit_loss
 
@@ -505,7 +512,7 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
         return fit_loss(X, y, beta, loss=loss, patterns=patterns, model=model, bias=bias,
                         tol=tol, max_iter=max_iter, random_state=random_state, verbose=verbose,
                         warning=warning, beta_name=beta_name)
-    if init is not None or patterns is None or isinstance(patterns, str):
+    if priced:
         from .column_generation import fit_relu_priced
 
         if patterns is None and init is None:
