@@ -3,8 +3,9 @@
 Solve over the current patterns, price (:mod:`dualnet.pricing`) the dual point against patterns
 outside the set, add the most violating ones, warm-start from the previous blocks (padded with
 zeros, so every solve starts from a point at least as good as the last solution) and repeat.
-Rounds are solved to a loose relative gap (``ROUND_TOL``): pricing needs a good dual point, not a
-certified one; the last solve is taken to the caller's ``tol``. Patterns whose blocks stayed zero
+Rounds are solved to a loose relative gap (``ROUND_TOL``) within ``ROUND_MAX_ITER`` epochs:
+pricing needs a good dual point, not a certified one; the last solve is taken to the caller's
+``tol`` (skipped when the last round already certified it). Patterns whose blocks stayed zero
 for ``DROP_AFTER`` solves leave the set (dropping a zero block keeps the current solution
 feasible, so the optimum never rises), which keeps every solve small. The loop stops when the
 search finds no violation, when the gap to the full program estimated from the largest violation
@@ -46,8 +47,11 @@ DEFAULT_MAX_TIME = 60.0
 DEFAULT_MAX_ADD = 50
 #: Gates drawn for the seed set of ``patterns="auto"`` when the exact set is not enumerated.
 DEFAULT_SEED_GATES = 100
-#: Relative gap of the solves inside the loop (the last solve uses the caller's tol).
+#: Relative gap of the solves inside the loop (the last solve uses the caller's tol), and their
+#: epoch budget: pricing needs a good dual point, not a certificate, and on ill-conditioned sets
+#: the certified gap can take far longer to close than the objective to settle.
 ROUND_TOL = 1e-3
+ROUND_MAX_ITER = 300
 #: Default ``tol`` (``fit_relu(tol=None)``) over a complete set, and over a set grown by pricing:
 #: there the certificate holds for the final set only and the loop stops once the gap to the
 #: full program is estimated below GAP_TOL, so a tighter restricted solve is not asked for.
@@ -56,8 +60,8 @@ PRICED_TOL = 1e-3
 #: A pattern whose blocks are zero after this many consecutive solves leaves the set.
 DROP_AFTER = 2
 #: Stop when the objective fell by less than STALL_TOL (relative) over STALL_ROUNDS rounds.
-STALL_TOL = 1e-4
-STALL_ROUNDS = 3
+STALL_TOL = 1e-3
+STALL_ROUNDS = 2
 #: Stop when the estimated global relative gap is below GAP_TOL (see ``_estimated_gap``).
 GAP_TOL = 1e-3
 #: Hidden neurons and Adam steps of the network trained to seed ``patterns="auto"`` (0: none).
@@ -217,8 +221,8 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     n_added = n_dropped = n_starts = n_evaluated = round_ = n_solver_iter = 0
     max_value = 0.0
     history = []
-    tight = round_tol <= tol  # this round's solve uses the caller's tol
-    stop = None  # set once the loop ends: one closing solve at tol follows unless tight
+    tight = False  # this round's solve uses the caller's tol (and no epoch cap)
+    stop = None  # set once the loop ends: one closing solve at tol follows unless not needed
     while True:
         round_ += 1
         final = tight or stop is not None
@@ -264,12 +268,12 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
                 reason = None
         if reason is not None:
             stop = reason
-            if final:
+            if final or (fit.converged and fit.relative_gap <= tol):
                 break
             # The closing solve, to the caller's tol over the patterns in use (zero blocks add
             # nothing to the solution, only cost to the solve), from the current blocks.
             found = ()
-        tight = not len(found) or round_tol <= tol
+        tight = not len(found)
         keep = (idle < DROP_AFTER) if len(found) else (idle == 0)
         if not np.any(keep):  # an all-zero solution: keep the set as it is
             keep = np.ones(len(patterns), dtype=bool)
@@ -386,8 +390,9 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
 
     def solve(current, v_start, w_start, solve_tol, final):
         # Only the closing solve warns: a loose round that stops on max_iter is just priced.
+        budget = max_iter if final else min(max_iter or ROUND_MAX_ITER, ROUND_MAX_ITER)
         return _solve(Xa, y, current, beta, model=model, bias=bias, tol=solve_tol,
-                      max_iter=max_iter, verbose=False, v0=v_start, w0=w_start,
+                      max_iter=budget, verbose=False, v0=v_start, w0=w_start,
                       warning=warning if final else None, stacklevel=7, n_threads=n_threads)
 
     return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve, tol=tol,

@@ -470,7 +470,7 @@ def fit_relu(
     constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
     |lambda^T (X u)_+| on the sphere), add the most violated, drop patterns unused for two
     solves, warm-start, repeat; stop when none is found, when the objective stalls (relative
-    decrease below 1e-4 over three rounds) or on the time budget, then solve to ``tol``.
+    decrease below 1e-3 over two rounds) or on the time budget, then solve to ``tol``.
     ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
     stopped and whether the certificate is global or relative to the final set.
 
