@@ -181,11 +181,18 @@ def _price(Xa, dual, beta, patterns, model, rng, n_starts, max_add):
     )
 
 
-def _estimated_gap(y, dual, beta, max_value, primal):
+def _estimated_gap(y, dual, beta, max_value, primal, loss="squared"):
     """Relative gap to the full program's optimum if ``max_value`` were the largest dual
     constraint value over every pattern: the dual point t * dual with t in [0, beta / max_value]
     is then feasible for the full program (theory notes, section 2), and the best such t gives a
-    lower bound. Pricing is a local search, so this is an estimate, not a certificate."""
+    lower bound (other losses: t = min(1, beta / max_value), which keeps t * dual in the
+    conjugate's domain). Pricing is a local search, so this is an estimate, not a
+    certificate."""
+    if loss != "squared":
+        from .duality.losses import get_loss
+
+        t = min(1.0, beta / max_value) if max_value > 0 else 1.0
+        return (primal - get_loss(loss).dual_objective(t * dual, y)) / primal
     dd, dy = float(dual @ dual), float(dual @ y)
     if dd == 0.0 or primal <= 0.0:
         return 0.0
@@ -196,7 +203,8 @@ def _estimated_gap(y, dual, beta, max_value, primal):
 
 
 def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state, v0=None,
-                     w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False):
+                     w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False,
+                     loss="squared"):
     """The pricing loop on validated, augmented data.
 
     ``seed`` is the starting Patterns; ``solve(patterns, v0, w0, tol, final)`` one solve returning
@@ -258,7 +266,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
                   f"{time.perf_counter() - started:.2f} s")
         if (reason is None and len(found)
                 and _estimated_gap(y, np.asarray(fit.dual), beta, max_value,
-                                   fit.primal_objective) <= GAP_TOL):
+                                   fit.primal_objective, loss) <= GAP_TOL):
             reason = "gap"
         if reason is None and not len(found):
             reason = "no_violation"
@@ -297,7 +305,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
 
 
 def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state, max_patterns=None,
-                  n_gates=None):
+                  n_gates=None, loss="squared"):
     """The starting set and warm start of ``fit_relu(patterns="auto" or ..., init=...)``.
 
     ``"auto"``: the exact set when Cover's bound on its size is at most
@@ -319,7 +327,7 @@ def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state, max_patter
         if not base.exact and init is None:
             if SEED_WIDTH > 0:
                 first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH,
-                                              steps=SEED_STEPS)
+                                              steps=SEED_STEPS, loss=loss)
     else:
         base = patterns  # a Patterns or None
     if first is None:
@@ -363,12 +371,17 @@ def _as_network(init, g, bias):
 
 def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
                     init, warning, beta_name, n_threads=None, max_time=None,
-                    max_patterns=None, n_gates=None):
-    """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop."""
+                    max_patterns=None, n_gates=None, loss="squared"):
+    """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop
+    (squared loss, or logistic / hinge without ``init``)."""
+    from ._loss_fit import _as_signs, fit_loss
     from .relu import _MODELS, _as_patterns, _augment, _solve
 
     X = as_data_matrix(X, "X")
-    y = as_target_vector(y, X.shape[0], "y")
+    if loss == "squared":
+        y = as_target_vector(y, X.shape[0], "y")
+    else:
+        y = _as_signs(y, X.shape[0], loss)
     check_choice(model, "model", _MODELS)
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
@@ -382,7 +395,7 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
         patterns = _as_patterns(patterns, X, bias, random_state)
     Xa = _augment(X, bias)
     seed, v0, w0 = seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state,
-                                 max_patterns=max_patterns, n_gates=n_gates)
+                                 max_patterns=max_patterns, n_gates=n_gates, loss=loss)
 
     max_time = DEFAULT_MAX_TIME if max_time is None else check_positive(max_time, "max_time")
     if n_threads is not None:
@@ -390,6 +403,11 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
 
     def solve(current, v_start, w_start, solve_tol, final):
         # Only the closing solve warns: a loose round that stops on max_iter is just priced.
+        if loss != "squared":  # proximal Newton steps; their own iteration limit
+            return fit_loss(X, y, beta, loss=loss, patterns=current, model=model, bias=bias,
+                            tol=solve_tol, max_iter=max_iter, random_state=None, verbose=False,
+                            warning=warning if final else None, beta_name=beta_name,
+                            v0=v_start, w0=w_start)
         budget = max_iter if final else min(max_iter or ROUND_MAX_ITER, ROUND_MAX_ITER)
         return _solve(Xa, y, current, beta, model=model, bias=bias, tol=solve_tol,
                       max_iter=budget, verbose=False, v0=v_start, w0=w_start,
@@ -397,4 +415,4 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
 
     return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve, tol=tol,
                             random_state=random_state, v0=v0, w0=w0, max_time=max_time,
-                            verbose=bool(verbose))
+                            verbose=bool(verbose), loss=loss)
