@@ -48,6 +48,46 @@ def test_auto_prices_to_the_exact_optimum_when_enumeration_is_refused(model, mon
     assert fit.primal_objective == pytest.approx(reference.primal_objective, rel=1e-6)
 
 
+def test_auto_prices_the_logistic_loss_to_the_exact_optimum(monkeypatch):
+    # As above for a loss of the proximal Newton solver (the hinge takes the same path): labels
+    # +-1, the seed set small and no early stop; the exact set's optimum is the oracle.
+    loss = "logistic"
+    X, y = _data(16, 3, seed=11)
+    y = np.where(y > np.median(y), 1.0, -1.0)
+    exact = dualnet.activation_patterns(X, bias=True, method="exact")
+    beta = 0.5
+    reference = dualnet.fit_relu(X, y, beta, patterns=exact, bias=True, tol=1e-8, loss=loss)
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
+    monkeypatch.setattr(column_generation, "DEFAULT_SEED_GATES", 4)
+    monkeypatch.setattr(column_generation, "SEED_WIDTH", 0)
+    monkeypatch.setattr(column_generation, "STALL_TOL", 0.0)
+    monkeypatch.setattr(column_generation, "GAP_TOL", 0.0)
+    fit = dualnet.fit_relu(X, y, beta, bias=True, tol=1e-8, random_state=0, loss=loss)
+    assert fit.pricing.certificate == "relative" and fit.pricing.n_added > 0
+    assert fit.pricing.stop == "no_violation" and len(fit.patterns) < len(exact)
+    assert fit.primal_objective == pytest.approx(reference.primal_objective, rel=1e-6)
+    with pytest.raises(ValueError, match="init is available for loss='squared' only"):
+        dualnet.fit_relu(X, y, beta, init=np.ones((4, 2)), bias=True, loss=loss)
+
+
+def test_default_tolerance_is_loose_only_for_a_priced_set(monkeypatch):
+    # tol=None takes EXACT_TOL over the exact set and PRICED_TOL over a set grown by pricing
+    # (both set here to values the solves would not reach by chance); an explicit tol wins.
+    X, y = _data(30, 3, seed=5)
+    monkeypatch.setattr(column_generation, "EXACT_TOL", 1e-11)
+    exact = dualnet.fit_relu(X, y, 0.5, bias=True)
+    assert exact.pricing.certificate == "global"
+    assert exact.converged and exact.relative_gap <= 1e-11
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
+    monkeypatch.setattr(column_generation, "PRICED_TOL", 1e-11)
+    priced = dualnet.fit_relu(X, y, 0.5, bias=True, random_state=0)
+    assert priced.pricing.certificate == "relative"
+    assert priced.converged and priced.relative_gap <= 1e-11
+    loose = dualnet.fit_relu(X, y, 0.5, bias=True, random_state=0, tol=1e-2)
+    assert loose.converged and loose.relative_gap <= 1e-2
+    assert loose.primal_objective >= priced.dual_objective
+
+
 @pytest.mark.parametrize("bias, beta, tol", [(False, 1.0, 1e-6), (True, 1.0, 1e-4)])
 def test_polishing_is_never_worse_than_the_seed_network(bias, beta, tol):
     X, y = _data(40, 3, seed=3)

@@ -29,19 +29,21 @@ DEFAULT_STEPS = 2000
 _LEARNING_RATE = 5e-2
 
 
-def train_network(Xa, y, beta, rng, *, width=DEFAULT_WIDTH, steps=DEFAULT_STEPS):
+def train_network(Xa, y, beta, rng, *, width=DEFAULT_WIDTH, steps=DEFAULT_STEPS,
+                  loss="squared"):
     """Adam on the weight-decay objective; returns (first_layer (g, m), second_layer (m,)).
 
     ``Xa`` (n, g) already holds the ones column when a bias is used. The learning rate decays
-    linearly to zero over ``steps`` (:func:`dualnet._training.adam`).
+    linearly to zero over ``steps`` (:func:`dualnet._training.adam`). A loss other than the
+    squared one takes y as it is (s = 1: only the squared loss is homogeneous in y).
     """
     g = Xa.shape[1]
     r = float(np.sqrt(np.mean(np.sum(Xa * Xa, axis=1)))) or 1.0
-    s = float(np.sqrt(np.mean(y * y))) or 1.0
+    s = (float(np.sqrt(np.mean(y * y))) or 1.0) if loss == "squared" else 1.0
     U = rng.standard_normal((g, width))  # X rows have unit mean square norm: O(1) products
     a = rng.standard_normal((width, 1)) / np.sqrt(width)
     trace = adam(Xa / r, (y / s)[:, None], [U, a], beta / (r * s), relu=True, steps=steps,
-                 lr=_LEARNING_RATE, record=0, decay="linear", eps=1e-8)
+                 lr=_LEARNING_RATE, record=0, decay="linear", eps=1e-8, loss=loss)
     U, a = trace.layers
     scale = np.sqrt(s / r)  # back to the original units
     return U * scale, a[:, 0] * scale

@@ -94,7 +94,7 @@ def _neurons_of_matrix_blocks(X, patterns, V):
 
 
 def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_state, verbose,
-             warning=ConvergenceWarning, beta_name="beta"):
+             warning=ConvergenceWarning, beta_name="beta", v0=None, w0=None):
     """fit_relu for loss in {"logistic", "hinge", "cross_entropy"} (see :func:`dualnet.fit_relu`).
 
     Methods (all in the compiled core, GIL released, interruptible):
@@ -153,7 +153,8 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
 
     if loss != "cross_entropy":
         solution = _core.solve_binary_loss(Xa, y, patterns.pattern_set, beta, loss=loss,
-                                           relu=relu, tol=tol, verbose=bool(verbose), **options)
+                                           relu=relu, tol=tol, verbose=bool(verbose), v0=v0,
+                                           w0=w0, **options)
         v, w = _frozen_array(solution.v), _frozen_array(solution.w)
         dual = np.array(solution.dual)[:, 0]
         primal = float(solution.primal_objective)

@@ -3,8 +3,9 @@
 Solve over the current patterns, price (:mod:`dualnet.pricing`) the dual point against patterns
 outside the set, add the most violating ones, warm-start from the previous blocks (padded with
 zeros, so every solve starts from a point at least as good as the last solution) and repeat.
-Rounds are solved to a loose relative gap (``ROUND_TOL``): pricing needs a good dual point, not a
-certified one; the last solve is taken to the caller's ``tol``. Patterns whose blocks stayed zero
+Rounds are solved to a loose relative gap (``ROUND_TOL``) within ``ROUND_MAX_ITER`` epochs:
+pricing needs a good dual point, not a certified one; the last solve is taken to the caller's
+``tol`` (skipped when the last round already certified it). Patterns whose blocks stayed zero
 for ``DROP_AFTER`` solves leave the set (dropping a zero block keeps the current solution
 feasible, so the optimum never rises), which keeps every solve small. The loop stops when the
 search finds no violation, when the gap to the full program estimated from the largest violation
@@ -46,13 +47,21 @@ DEFAULT_MAX_TIME = 60.0
 DEFAULT_MAX_ADD = 50
 #: Gates drawn for the seed set of ``patterns="auto"`` when the exact set is not enumerated.
 DEFAULT_SEED_GATES = 100
-#: Relative gap of the solves inside the loop (the last solve uses the caller's tol).
+#: Relative gap of the solves inside the loop (the last solve uses the caller's tol), and their
+#: epoch budget: pricing needs a good dual point, not a certificate, and on ill-conditioned sets
+#: the certified gap can take far longer to close than the objective to settle.
 ROUND_TOL = 1e-3
+ROUND_MAX_ITER = 300
+#: Default ``tol`` (``fit_relu(tol=None)``) over a complete set, and over a set grown by pricing:
+#: there the certificate holds for the final set only and the loop stops once the gap to the
+#: full program is estimated below GAP_TOL, so a tighter restricted solve is not asked for.
+EXACT_TOL = 1e-6
+PRICED_TOL = 1e-3
 #: A pattern whose blocks are zero after this many consecutive solves leaves the set.
 DROP_AFTER = 2
 #: Stop when the objective fell by less than STALL_TOL (relative) over STALL_ROUNDS rounds.
-STALL_TOL = 1e-4
-STALL_ROUNDS = 3
+STALL_TOL = 1e-3
+STALL_ROUNDS = 2
 #: Stop when the estimated global relative gap is below GAP_TOL (see ``_estimated_gap``).
 GAP_TOL = 1e-3
 #: Hidden neurons and Adam steps of the network trained to seed ``patterns="auto"`` (0: none).
@@ -172,11 +181,18 @@ def _price(Xa, dual, beta, patterns, model, rng, n_starts, max_add):
     )
 
 
-def _estimated_gap(y, dual, beta, max_value, primal):
+def _estimated_gap(y, dual, beta, max_value, primal, loss="squared"):
     """Relative gap to the full program's optimum if ``max_value`` were the largest dual
     constraint value over every pattern: the dual point t * dual with t in [0, beta / max_value]
     is then feasible for the full program (theory notes, section 2), and the best such t gives a
-    lower bound. Pricing is a local search, so this is an estimate, not a certificate."""
+    lower bound (other losses: t = min(1, beta / max_value), which keeps t * dual in the
+    conjugate's domain). Pricing is a local search, so this is an estimate, not a
+    certificate."""
+    if loss != "squared":
+        from .duality.losses import get_loss
+
+        t = min(1.0, beta / max_value) if max_value > 0 else 1.0
+        return (primal - get_loss(loss).dual_objective(t * dual, y)) / primal
     dd, dy = float(dual @ dual), float(dual @ y)
     if dd == 0.0 or primal <= 0.0:
         return 0.0
@@ -187,7 +203,8 @@ def _estimated_gap(y, dual, beta, max_value, primal):
 
 
 def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state, v0=None,
-                     w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False):
+                     w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False,
+                     loss="squared"):
     """The pricing loop on validated, augmented data.
 
     ``seed`` is the starting Patterns; ``solve(patterns, v0, w0, tol, final)`` one solve returning
@@ -201,6 +218,8 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     max_time = DEFAULT_MAX_TIME if max_time is None else max_time
     rng = check_random_state(random_state)
     patterns = seed
+    if tol is None:
+        tol = EXACT_TOL if patterns.exact else PRICED_TOL
     if patterns.exact:
         fit = solve(patterns, v0, w0, tol, True)
         return dataclasses.replace(fit, pricing=ColumnGeneration(
@@ -210,8 +229,8 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     n_added = n_dropped = n_starts = n_evaluated = round_ = n_solver_iter = 0
     max_value = 0.0
     history = []
-    tight = round_tol <= tol  # this round's solve uses the caller's tol
-    stop = None  # set once the loop ends: one closing solve at tol follows unless tight
+    tight = False  # this round's solve uses the caller's tol (and no epoch cap)
+    stop = None  # set once the loop ends: one closing solve at tol follows unless not needed
     while True:
         round_ += 1
         final = tight or stop is not None
@@ -247,7 +266,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
                   f"{time.perf_counter() - started:.2f} s")
         if (reason is None and len(found)
                 and _estimated_gap(y, np.asarray(fit.dual), beta, max_value,
-                                   fit.primal_objective) <= GAP_TOL):
+                                   fit.primal_objective, loss) <= GAP_TOL):
             reason = "gap"
         if reason is None and not len(found):
             reason = "no_violation"
@@ -257,12 +276,12 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
                 reason = None
         if reason is not None:
             stop = reason
-            if final:
+            if final or (fit.converged and fit.relative_gap <= tol):
                 break
             # The closing solve, to the caller's tol over the patterns in use (zero blocks add
             # nothing to the solution, only cost to the solve), from the current blocks.
             found = ()
-        tight = not len(found) or round_tol <= tol
+        tight = not len(found)
         keep = (idle < DROP_AFTER) if len(found) else (idle == 0)
         if not np.any(keep):  # an all-zero solution: keep the set as it is
             keep = np.ones(len(patterns), dtype=bool)
@@ -286,7 +305,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
 
 
 def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state, max_patterns=None,
-                  n_gates=None):
+                  n_gates=None, loss="squared"):
     """The starting set and warm start of ``fit_relu(patterns="auto" or ..., init=...)``.
 
     ``"auto"``: the exact set when Cover's bound on its size is at most
@@ -308,7 +327,7 @@ def seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state, max_patter
         if not base.exact and init is None:
             if SEED_WIDTH > 0:
                 first, second = train_network(Xa, y, beta, rng, width=SEED_WIDTH,
-                                              steps=SEED_STEPS)
+                                              steps=SEED_STEPS, loss=loss)
     else:
         base = patterns  # a Patterns or None
     if first is None:
@@ -352,18 +371,23 @@ def _as_network(init, g, bias):
 
 def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state, verbose,
                     init, warning, beta_name, n_threads=None, max_time=None,
-                    max_patterns=None, n_gates=None):
-    """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop."""
+                    max_patterns=None, n_gates=None, loss="squared"):
+    """``fit_relu`` with ``patterns="auto"`` or ``init``: validation, seed set, pricing loop
+    (squared loss, or logistic / hinge without ``init``)."""
+    from ._loss_fit import _as_signs, fit_loss
     from .relu import _MODELS, _as_patterns, _augment, _solve
 
     X = as_data_matrix(X, "X")
-    y = as_target_vector(y, X.shape[0], "y")
+    if loss == "squared":
+        y = as_target_vector(y, X.shape[0], "y")
+    else:
+        y = _as_signs(y, X.shape[0], loss)
     check_choice(model, "model", _MODELS)
     if not isinstance(bias, (bool, np.bool_)):
         raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
     bias = bool(bias)
     beta = check_positive(beta, beta_name)
-    tol = check_positive(tol, "tol")
+    tol = None if tol is None else check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
     if isinstance(patterns, str):
         check_choice(patterns, "patterns", ("auto",))
@@ -371,7 +395,7 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
         patterns = _as_patterns(patterns, X, bias, random_state)
     Xa = _augment(X, bias)
     seed, v0, w0 = seed_patterns(X, Xa, y, beta, patterns, init, bias, random_state,
-                                 max_patterns=max_patterns, n_gates=n_gates)
+                                 max_patterns=max_patterns, n_gates=n_gates, loss=loss)
 
     max_time = DEFAULT_MAX_TIME if max_time is None else check_positive(max_time, "max_time")
     if n_threads is not None:
@@ -379,10 +403,16 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
 
     def solve(current, v_start, w_start, solve_tol, final):
         # Only the closing solve warns: a loose round that stops on max_iter is just priced.
+        if loss != "squared":  # proximal Newton steps; their own iteration limit
+            return fit_loss(X, y, beta, loss=loss, patterns=current, model=model, bias=bias,
+                            tol=solve_tol, max_iter=max_iter, random_state=None, verbose=False,
+                            warning=warning if final else None, beta_name=beta_name,
+                            v0=v_start, w0=w_start)
+        budget = max_iter if final else min(max_iter or ROUND_MAX_ITER, ROUND_MAX_ITER)
         return _solve(Xa, y, current, beta, model=model, bias=bias, tol=solve_tol,
-                      max_iter=max_iter, verbose=False, v0=v_start, w0=w_start,
+                      max_iter=budget, verbose=False, v0=v_start, w0=w_start,
                       warning=warning if final else None, stacklevel=7, n_threads=n_threads)
 
     return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve, tol=tol,
                             random_state=random_state, v0=v0, w0=w0, max_time=max_time,
-                            verbose=bool(verbose))
+                            verbose=bool(verbose), loss=loss)

@@ -411,7 +411,7 @@ def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
 
 
 def fit_relu(
-    X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
+    X, y, beta, *, patterns=None, model="relu", bias=False, tol=None, max_iter=None,
     random_state=None, verbose=False, init=None, n_threads=None, max_time=None, loss="squared",
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
@@ -430,8 +430,12 @@ def fit_relu(
         Weight-decay strength, > 0 (summed loss convention: the loss carries a factor 1/2 and no
         1/n).
     {common}
-    tol : float, default=1e-6
-        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``.
+    tol : float or None, default=None
+        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``. None:
+        1e-6, except for a pattern set grown by pricing (see the Notes), where it is 1e-3: that
+        certificate holds for the final set only, and the pricing loop stops once the gap to the
+        full program is estimated below 1e-3, so a tighter solve of the final set is not asked
+        for by default (pass ``tol=1e-6`` for it).
     max_iter : int or None, default=None
         Iteration limit of the solver (None: the solver's default). If it is reached the result
         is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
@@ -477,9 +481,12 @@ def fit_relu(
     constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
     |lambda^T (X u)_+| on the sphere), add the most violated, drop patterns unused for two
     solves, warm-start, repeat; stop when none is found, when the objective stalls (relative
-    decrease below 1e-4 over three rounds) or on the time budget, then solve to ``tol``.
+    decrease below 1e-3 over two rounds) or on the time budget, then solve to ``tol``.
     ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
-    stopped and whether the certificate is global or relative to the final set.
+    stopped and whether the certificate is global or relative to the final set. The logistic
+    and hinge losses take the same path (their seeding network is trained on that loss, their
+    dual point is lambda = -grad L(yhat), scaled as below); cross-entropy uses the given or
+    sampled set.
 
     Classification losses (docs/theory.md section 6), all solved in the compiled core:
     ``"logistic"`` and ``"hinge"`` by proximal Newton steps (Lee, Sun & Saunders, 2014) whose
@@ -506,17 +513,23 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
     ``seed_options`` (max_patterns, n_gates) shape the seed set of the pricing path."""
     # Before any copy of X (every path below makes one): refuse what cannot fit, with the estimate.
     check_fit_memory(X, _pattern_count(patterns), model, bias)
-    if not (isinstance(loss, str) and loss == "squared"):
+    squared = isinstance(loss, str) and loss == "squared"
+    priceable = squared or (isinstance(loss, str) and loss in _PRICED_LOSSES and init is None)
+    priced = priceable and (init is not None or patterns is None or isinstance(patterns, str))
+    if tol is None and not priced:
+        tol = 1e-6  # the pricing path picks its own default (column_generation.PRICED_TOL)
+    if not squared and not priced:
         from ._loss_fit import fit_loss
 
         if init is not None or isinstance(patterns, str):
             raise ValueError(
-                "init and patterns='auto' (pattern pricing) are available for loss='squared' only"
+                "init is available for loss='squared' only, and patterns='auto' (pattern "
+                f"pricing) for loss in {('squared',) + _PRICED_LOSSES}"
             )
         return fit_loss(X, y, beta, loss=loss, patterns=patterns, model=model, bias=bias,
                         tol=tol, max_iter=max_iter, random_state=random_state, verbose=verbose,
                         warning=warning, beta_name=beta_name)
-    if init is not None or patterns is None or isinstance(patterns, str):
+    if priced:
         from .column_generation import fit_relu_priced
 
         if patterns is None and init is None:
@@ -524,7 +537,8 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
         return fit_relu_priced(X, y, beta, patterns=patterns, model=model, bias=bias, tol=tol,
                                max_iter=max_iter, random_state=random_state, verbose=verbose,
                                init=init, warning=warning, beta_name=beta_name,
-                               n_threads=n_threads, max_time=max_time, **(seed_options or {}))
+                               n_threads=n_threads, max_time=max_time, loss=loss,
+                               **(seed_options or {}))
     X, y, patterns = _prepare(X, y, patterns, model, bias, random_state)
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
@@ -533,6 +547,10 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
         n_threads = check_positive_integer(n_threads, "n_threads")
     return _solve(X, y, patterns, beta, model=model, bias=bool(bias), tol=tol, max_iter=max_iter,
                   verbose=bool(verbose), warning=warning, stacklevel=4, n_threads=n_threads)
+
+
+#: Losses other than the squared one whose default pattern set is grown by pricing.
+_PRICED_LOSSES = ("logistic", "hinge")
 
 
 def _pattern_count(patterns) -> int:
