@@ -52,11 +52,6 @@ DEFAULT_SEED_GATES = 100
 #: the certified gap can take far longer to close than the objective to settle.
 ROUND_TOL = 1e-3
 ROUND_MAX_ITER = 300
-#: Default ``tol`` (``fit_relu(tol=None)``) over a complete set, and over a set grown by pricing:
-#: there the certificate holds for the final set only and the loop stops once the gap to the
-#: full program is estimated below GAP_TOL, so a tighter restricted solve is not asked for.
-EXACT_TOL = 1e-6
-PRICED_TOL = 1e-3
 #: A pattern whose blocks are zero after this many consecutive solves leaves the set.
 DROP_AFTER = 2
 #: Stop when the objective fell by less than STALL_TOL (relative) over STALL_ROUNDS rounds.
@@ -218,8 +213,6 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
     max_time = DEFAULT_MAX_TIME if max_time is None else max_time
     rng = check_random_state(random_state)
     patterns = seed
-    if tol is None:
-        tol = EXACT_TOL if patterns.exact else PRICED_TOL
     if patterns.exact:
         fit = solve(patterns, v0, w0, tol, True)
         return dataclasses.replace(fit, pricing=ColumnGeneration(
@@ -387,7 +380,7 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
         raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
     bias = bool(bias)
     beta = check_positive(beta, beta_name)
-    tol = None if tol is None else check_positive(tol, "tol")
+    tol = check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
     if isinstance(patterns, str):
         check_choice(patterns, "patterns", ("auto",))

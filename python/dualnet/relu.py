@@ -411,7 +411,7 @@ def _share_parameters(function, patterns=_PATTERNS_PARAMETER):
 
 
 def fit_relu(
-    X, y, beta, *, patterns=None, model="relu", bias=False, tol=None, max_iter=None,
+    X, y, beta, *, patterns=None, model="relu", bias=False, tol=1e-6, max_iter=None,
     random_state=None, verbose=False, init=None, n_threads=None, max_time=None, loss="squared",
 ) -> ReLUFit:
     """Train a two-layer ReLU network with weight decay to a certified global optimum.
@@ -430,12 +430,10 @@ def fit_relu(
         Weight-decay strength, > 0 (summed loss convention: the loss carries a factor 1/2 and no
         1/n).
     {common}
-    tol : float or None, default=None
-        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``. None:
-        1e-6, except for a pattern set grown by pricing (see the Notes), where it is 1e-3: that
-        certificate holds for the final set only, and the pricing loop stops once the gap to the
-        full program is estimated below 1e-3, so a tighter solve of the final set is not asked
-        for by default (pass ``tol=1e-6`` for it).
+    tol : float, default=1e-6
+        Stop once the certified relative gap (primal - dual) / primal is at most ``tol``. Over a
+        pattern set grown by pricing (see the Notes) the certificate holds for the final set;
+        the rounds before it are solved loosely and only the returned fit is solved to ``tol``.
     max_iter : int or None, default=None
         Iteration limit of the solver (None: the solver's default). If it is reached the result
         is returned with ``converged=False`` and a :class:`dualnet.ConvergenceWarning` is emitted.
@@ -516,8 +514,6 @@ def _fit_relu(X, y, beta, *, patterns, model, bias, tol, max_iter, random_state,
     squared = isinstance(loss, str) and loss == "squared"
     priceable = squared or (isinstance(loss, str) and loss in _PRICED_LOSSES and init is None)
     priced = priceable and (init is not None or patterns is None or isinstance(patterns, str))
-    if tol is None and not priced:
-        tol = 1e-6  # the pricing path picks its own default (column_generation.PRICED_TOL)
     if not squared and not priced:
         from ._loss_fit import fit_loss
 
