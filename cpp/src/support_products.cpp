@@ -9,6 +9,18 @@ void support_predictions(const MatrixCRef& X, const PatternSet& support, const B
   const Index n = X.rows(), k = support.size();
   std::fill(out, out + n, Scalar{0});
   if (n == 0 || k == 0) return;
+  if (vectorised_block_products(X.cols())) {
+    // Row chunks of 16 words (their rows of X stay in cache while each block adds its active
+    // rows' predictions).
+    constexpr Index kBlockChunkWords = 16;
+    const Index words = support.words_per_pattern();
+    for (Index w0 = 0; w0 < words; w0 += kBlockChunkWords) {
+      const Index w1 = std::min(words, w0 + kBlockChunkWords);
+      for (Index j = 0; j < k; ++j)
+        add_block_prediction_words(X, support, j, U.col(j).data(), 1.0, out, w0, w1);
+    }
+    return;
+  }
   // Chunks of four words: the (256 x k) product panel stays in cache while it is masked.
   constexpr Index kChunkWords = 4, kChunk = kChunkWords * kWordBits;
   BlockMatrix products(kChunk, k);
