@@ -191,9 +191,6 @@ constexpr auto kGradientKernels = gradient_table(std::make_integer_sequence<int,
 constexpr auto kPredictionKernels =
     prediction_table(std::make_integer_sequence<int, kMaxVectors>{});
 
-// Words per row chunk of the all-blocks products (1024 rows: 160 kB of X at g = 20).
-constexpr Index kChunkWords = 16;
-
 // The number of vectors of four a row of g entries needs, or 0 if no vectorised kernel applies.
 int vector_kernel(Index g) {
   if (g < 1 || g > 4 * kMaxVectors || !has_avx2_fma()) return 0;
@@ -208,6 +205,10 @@ int vector_kernel(Index g) {
 // partial sums take kWave * g * P scalars whatever n is.
 constexpr Index kSubWords = 2, kSubRows = kSubWords * kWordBits, kPanel = 256;
 constexpr Index kMinTaskRows = 4096, kTargetTasks = 64, kWave = 16;
+
+// Words per row chunk of the products that walk active rows block by block (1024 rows: 160 kB
+// of X at g = 20, so the chunk's rows stay in cache while every block visits them).
+constexpr Index kChunkWords = 16;
 
 Index task_rows_for(Index n) {
   Index rows = std::max(kMinTaskRows, (n + kTargetTasks - 1) / kTargetTasks);
@@ -481,6 +482,41 @@ void all_block_gradients(const MatrixCRef& X, const PatternSet& patterns, const 
     // Fixed-order reduction: task order, whatever thread computed each partial.
     for (Index k = 0; k < wave; ++k) gradients += partials[static_cast<std::size_t>(k)];
   }
+}
+
+void add_block_predictions(const MatrixCRef& X, const PatternSet& patterns,
+                           const std::vector<Index>& indices,
+                           const std::vector<const Scalar*>& weights,
+                           const std::vector<Scalar>& alphas, Scalar* r, Index n_threads) {
+  const Index count = static_cast<Index>(indices.size());
+  if (static_cast<Index>(weights.size()) != count || static_cast<Index>(alphas.size()) != count)
+    throw std::invalid_argument("add_block_predictions: " + std::to_string(indices.size()) +
+                                " indices but " + std::to_string(weights.size()) +
+                                " weights and " + std::to_string(alphas.size()) + " alphas");
+  if (n_threads < 0)
+    throw std::invalid_argument("n_threads must be >= 0 (0: one per core), got " +
+                                std::to_string(n_threads));
+  const Index words = patterns.words_per_pattern();
+  if (count == 0 || words == 0) return;
+  const Index chunks = (words + kChunkWords - 1) / kChunkWords;
+  auto chunk = [&](Index c) {
+    const Index w0 = c * kChunkWords, w1 = std::min(words, w0 + kChunkWords);
+    for (Index b = 0; b < count; ++b)
+      add_block_prediction_words(X, patterns, indices[static_cast<std::size_t>(b)],
+                                 weights[static_cast<std::size_t>(b)],
+                                 alphas[static_cast<std::size_t>(b)], r, w0, w1);
+  };
+  // At least kMinTaskRows rows per thread: below that, starting a thread costs more than it saves.
+  const Index threads = std::min(n_threads == 0 ? default_thread_count() : n_threads,
+                                 std::max<Index>(1, patterns.n_rows() / kMinTaskRows));
+  if (threads <= 1) {
+    for (Index c = 0; c < chunks; ++c) chunk(c);
+    return;
+  }
+  auto work = [&](Index t) {
+    for (Index c = t; c < chunks; c += threads) chunk(c);
+  };
+  run_in_threads(threads, work);
 }
 
 }  // namespace dualnet

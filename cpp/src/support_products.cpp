@@ -1,6 +1,7 @@
 #include <dualnet/support_products.hpp>
 
 #include <algorithm>
+#include <vector>
 
 namespace dualnet {
 
@@ -10,15 +11,14 @@ void support_predictions(const MatrixCRef& X, const PatternSet& support, const B
   std::fill(out, out + n, Scalar{0});
   if (n == 0 || k == 0) return;
   if (vectorised_block_products(X.cols())) {
-    // Row chunks of 16 words (their rows of X stay in cache while each block adds its active
-    // rows' predictions).
-    constexpr Index kBlockChunkWords = 16;
-    const Index words = support.words_per_pattern();
-    for (Index w0 = 0; w0 < words; w0 += kBlockChunkWords) {
-      const Index w1 = std::min(words, w0 + kBlockChunkWords);
-      for (Index j = 0; j < k; ++j)
-        add_block_prediction_words(X, support, j, U.col(j).data(), 1.0, out, w0, w1);
+    std::vector<Index> indices(static_cast<std::size_t>(k));
+    std::vector<const Scalar*> weights(static_cast<std::size_t>(k));
+    for (Index j = 0; j < k; ++j) {
+      indices[static_cast<std::size_t>(j)] = j;
+      weights[static_cast<std::size_t>(j)] = U.col(j).data();
     }
+    add_block_predictions(X, support, indices, weights,
+                          std::vector<Scalar>(static_cast<std::size_t>(k), Scalar{1}), out);
     return;
   }
   // Chunks of four words: the (256 x k) product panel stays in cache while it is masked.

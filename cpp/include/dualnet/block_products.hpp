@@ -7,6 +7,8 @@
 #include <dualnet/pattern_set.hpp>
 #include <dualnet/types.hpp>
 
+#include <vector>
+
 namespace dualnet {
 
 // Column-major (g, P) matrix: column i is a block vector (gradient X^T D_i r, or a weight u_i).
@@ -29,6 +31,16 @@ void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index
 void add_block_prediction_words(const MatrixCRef& X, const PatternSet& patterns, Index i,
                                 const Scalar* u, Scalar alpha, Scalar* r, Index word0,
                                 Index word1);
+
+// r += sum_b alphas[b] * D_{indices[b]} X weights[b] (weights[b] points to g entries), over row
+// chunks of 1024 rows (each chunk's rows of X stay in cache while every block adds its
+// predictions) split over n_threads threads (0: one per core; at least 4096 rows a thread). Each
+// row of r is written by one thread and receives the blocks in the order given, so the result is
+// the same bit for bit as calling add_block_prediction block by block, for every thread count.
+void add_block_predictions(const MatrixCRef& X, const PatternSet& patterns,
+                           const std::vector<Index>& indices,
+                           const std::vector<const Scalar*>& weights,
+                           const std::vector<Scalar>& alphas, Scalar* r, Index n_threads = 0);
 
 // Whether the single-block products above run the vectorised kernels for gate dimension g
 // (x86-64 processors with AVX2 and FMA, g <= 32): they then cost the n_i active rows of the block
