@@ -78,9 +78,20 @@ DUALNET_VECTOR_TARGET inline __m256i tail_lanes(Index g, int nv) {
   return _mm256_set_epi64x(left > 3 ? -1 : 0, left > 2 ? -1 : 0, left > 1 ? -1 : 0, -1);
 }
 
+// The last group of four entries of a row: a plain load when g is a multiple of 4 (Full), else
+// a load under the lane mask (lanes past g read as 0, nothing past the row is touched).
+template <bool Full>
+DUALNET_VECTOR_TARGET inline __m256d load_last(const Scalar* p, __m256i tail) {
+  if constexpr (Full) {
+    return _mm256_loadu_pd(p);
+  } else {
+    return _mm256_maskload_pd(p, tail);
+  }
+}
+
 // out (+)= sum over the set bits k of mask in words [w0, w1) of r_k x_k (g entries): added to out
 // if accumulate, written over it otherwise.
-template <int NV>
+template <int NV, bool Full>
 DUALNET_VECTOR_TARGET void gradient_avx2(const Scalar* x, Index g, const Word* mask, Index w0,
                                          Index w1, const Scalar* r, Scalar* out, bool accumulate) {
   const __m256i tail = tail_lanes(g, NV);
@@ -108,14 +119,14 @@ DUALNET_VECTOR_TARGET void gradient_avx2(const Scalar* x, Index g, const Word* m
           odd[v] = _mm256_fmadd_pd(c1, _mm256_loadu_pd(x1 + 4 * v), odd[v]);
         }
         even[NV - 1] =
-            _mm256_fmadd_pd(c0, _mm256_maskload_pd(x0 + 4 * (NV - 1), tail), even[NV - 1]);
+            _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
         odd[NV - 1] =
-            _mm256_fmadd_pd(c1, _mm256_maskload_pd(x1 + 4 * (NV - 1), tail), odd[NV - 1]);
+            _mm256_fmadd_pd(c1, load_last<Full>(x1 + 4 * (NV - 1), tail), odd[NV - 1]);
       } else {
         for (int v = 0; v + 1 < NV; ++v)
           even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
         even[NV - 1] =
-            _mm256_fmadd_pd(c0, _mm256_maskload_pd(x0 + 4 * (NV - 1), tail), even[NV - 1]);
+            _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
       }
     }
   }
@@ -124,15 +135,15 @@ DUALNET_VECTOR_TARGET void gradient_avx2(const Scalar* x, Index g, const Word* m
 }
 
 // x_k^T u for one row, as a vector whose four lanes sum to it.
-template <int NV>
+template <int NV, bool Full>
 DUALNET_VECTOR_TARGET inline __m256d row_dot(const Scalar* xk, const __m256d* u, __m256i tail) {
-  __m256d acc = _mm256_mul_pd(_mm256_maskload_pd(xk + 4 * (NV - 1), tail), u[NV - 1]);
+  __m256d acc = _mm256_mul_pd(load_last<Full>(xk + 4 * (NV - 1), tail), u[NV - 1]);
   for (int v = 0; v + 1 < NV; ++v) acc = _mm256_fmadd_pd(_mm256_loadu_pd(xk + 4 * v), u[v], acc);
   return acc;
 }
 
 // r_k += alpha x_k^T u for the set bits k of mask in words [w0, w1).
-template <int NV>
+template <int NV, bool Full>
 DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word* mask, Index w0,
                                            Index w1, const Scalar* u_in, Scalar alpha, Scalar* r) {
   const __m256i tail = tail_lanes(g, NV);
@@ -150,10 +161,10 @@ DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word*
         k[t] = base + __builtin_ctzll(bits);
         bits &= bits - 1;
       }
-      const __m256d a0 = row_dot<NV>(x + k[0] * g, u, tail);
-      const __m256d a1 = row_dot<NV>(x + k[1] * g, u, tail);
-      const __m256d a2 = row_dot<NV>(x + k[2] * g, u, tail);
-      const __m256d a3 = row_dot<NV>(x + k[3] * g, u, tail);
+      const __m256d a0 = row_dot<NV, Full>(x + k[0] * g, u, tail);
+      const __m256d a1 = row_dot<NV, Full>(x + k[1] * g, u, tail);
+      const __m256d a2 = row_dot<NV, Full>(x + k[2] * g, u, tail);
+      const __m256d a3 = row_dot<NV, Full>(x + k[3] * g, u, tail);
       const __m256d h01 = _mm256_hadd_pd(a0, a1);  // a0 01, a1 01, a0 23, a1 23
       const __m256d h23 = _mm256_hadd_pd(a2, a3);
       const __m256d sums = _mm256_add_pd(_mm256_permute2f128_pd(h01, h23, 0x20),
@@ -165,7 +176,7 @@ DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word*
     while (bits) {
       const Index k0 = base + __builtin_ctzll(bits);
       bits &= bits - 1;
-      const __m256d a = row_dot<NV>(x + k0 * g, u, tail);
+      const __m256d a = row_dot<NV, Full>(x + k0 * g, u, tail);
       const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
       r[k0] += alpha * _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
     }
@@ -177,24 +188,26 @@ using GradientKernel = void (*)(const Scalar*, Index, const Word*, Index, Index,
 using PredictionKernel = void (*)(const Scalar*, Index, const Word*, Index, Index, const Scalar*,
                                   Scalar, Scalar*);
 
-template <int... NV>
-constexpr std::array<GradientKernel, sizeof...(NV)> gradient_table(
-    std::integer_sequence<int, NV...>) {
-  return {&gradient_avx2<NV + 1>...};
+// Entry 2 (NV - 1) + Full of each table: the kernel for rows of NV groups of four.
+template <int... K>
+constexpr std::array<GradientKernel, sizeof...(K)> gradient_table(
+    std::integer_sequence<int, K...>) {
+  return {&gradient_avx2<K / 2 + 1, K % 2 == 1>...};
 }
-template <int... NV>
-constexpr std::array<PredictionKernel, sizeof...(NV)> prediction_table(
-    std::integer_sequence<int, NV...>) {
-  return {&prediction_avx2<NV + 1>...};
+template <int... K>
+constexpr std::array<PredictionKernel, sizeof...(K)> prediction_table(
+    std::integer_sequence<int, K...>) {
+  return {&prediction_avx2<K / 2 + 1, K % 2 == 1>...};
 }
-constexpr auto kGradientKernels = gradient_table(std::make_integer_sequence<int, kMaxVectors>{});
+constexpr auto kGradientKernels = gradient_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
 constexpr auto kPredictionKernels =
-    prediction_table(std::make_integer_sequence<int, kMaxVectors>{});
+    prediction_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
 
-// The number of vectors of four a row of g entries needs, or 0 if no vectorised kernel applies.
+// 1 + the index of the kernels for rows of g entries in the tables above, or 0 if no vectorised
+// kernel applies.
 int vector_kernel(Index g) {
   if (g < 1 || g > 4 * kMaxVectors || !has_avx2_fma()) return 0;
-  return static_cast<int>((g + 3) / 4);
+  return static_cast<int>(2 * ((g + 3) / 4 - 1) + (g % 4 == 0 ? 1 : 0)) + 1;
 }
 #endif
 
