@@ -1,7 +1,7 @@
 #include <dualnet/block_products.hpp>
 #include <dualnet/memory_budget.hpp>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32)
 #define DUALNET_X86_KERNELS 1
 #include <immintrin.h>
 // Functions compiled for the instruction sets the vectorised kernels below need.
