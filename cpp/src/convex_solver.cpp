@@ -274,11 +274,17 @@ class Engine {
   // r = y - sum_j s_j D_i X u_j, from scratch (no drift in the certified quantities).
   void refresh_residual() {
     r_ = y_;
+    std::vector<Index> indices;
+    std::vector<const Scalar*> weights;
+    std::vector<Scalar> alphas;
     for (Index j = 0; j < nb_; ++j) {
       if (u_.col(j).squaredNorm() == 0) continue;
-      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data(),
-                           &workspace_);
+      indices.push_back(pattern_of(j));
+      weights.push_back(u_.col(j).data());
+      alphas.push_back(-sign_of(j));
     }
+    // All blocks in one pass over the rows (the same sums as block by block).
+    add_block_predictions(X_, patterns_, indices, weights, alphas, r_.data(), settings_.n_threads);
     Scalar penalty = 0;
     for (Index j = 0; j < nb_; ++j) penalty += u_.col(j).norm();
     primal_ = 0.5 * r_.squaredNorm() + beta_ * penalty;
