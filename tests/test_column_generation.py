@@ -90,16 +90,17 @@ def _distances(patterns):
 
 
 def test_the_priced_set_stays_spread_out(monkeypatch):
-    # From 200 rows on, patterns within MIN_DISTANCE * n rows of a pattern with a larger block
-    # leave the set and pricing skips violators that near the set: the final set is spread out,
-    # and the fit over it is still certified to tol.
+    # From 200 rows on, patterns within THIN_DISTANCE * n rows of a pattern with a larger block
+    # leave the set, and pricing skips violators within MIN_DISTANCE * n rows of the set: the
+    # final set is spread out, and the fit over it is still certified to tol.
     X, y = _data(400, 6, seed=12)
     beta = 8.0
     monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
     fit = dualnet.fit_relu(X, y, beta, random_state=0)
     report = fit.pricing
-    h = int(column_generation.MIN_DISTANCE * 400)
-    assert report.min_distance == h == 2 and report.n_thinned > 0
+    h = int(column_generation.THIN_DISTANCE * 400)
+    assert report.thin_distance == h == 2 and report.n_thinned > 0
+    assert report.min_distance == int(column_generation.MIN_DISTANCE * 400)
     distances = _distances(fit.patterns)
     assert distances[np.triu_indices(len(fit.patterns), 1)].min() > h
     assert fit.converged and fit.relative_gap <= 1e-6
@@ -108,18 +109,20 @@ def test_the_priced_set_stays_spread_out(monkeypatch):
     U, a = fit.first_layer[:, :3], fit.second_layer[:3]
     seed_objective = network_objective(X, y, beta, U, a)
     polished = dualnet.fit_relu(X, y, beta, init=(U, a), random_state=0)
-    assert polished.pricing.n_thinned == 0 and polished.pricing.min_distance == h
+    assert polished.pricing.n_thinned == 0 and polished.pricing.thin_distance == 0
+    assert polished.pricing.min_distance == report.min_distance
     assert polished.primal_objective <= seed_objective * (1 + 1e-6)
 
 
 def test_stopping_on_near_violators_only_is_reported(monkeypatch):
-    # With a separation of a third of the rows, every violator the search finds near the set is
-    # skipped: the loop stops on "near_only" and reports those violations (they are real: a
+    # With a separation of a third of the rows, every violator the search finds is near the set
+    # and skipped: the loop stops on "near_only" and reports those violations (they are real: a
     # search at the returned dual point without skipping finds violators as well).
     X, y = _data(60, 3, seed=12)
     beta = 1.2
     monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
     monkeypatch.setattr(column_generation, "MIN_DISTANCE", 0.3)
+    monkeypatch.setattr(column_generation, "THIN_DISTANCE", 0.3)
     fit = dualnet.fit_relu(X, y, beta, random_state=0)
     report = fit.pricing
     assert report.stop == "near_only" and report.n_near > 0

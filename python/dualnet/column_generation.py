@@ -10,14 +10,20 @@ for ``DROP_AFTER`` solves leave the set (dropping a zero block keeps the current
 feasible, so the optimum never rises), which keeps every solve small.
 
 Patterns that differ in a few rows have nearly collinear blocks D_i X and D_j X, on which the
-solver converges slowly while they add almost nothing to the optimum (a search from one dual
-point returns whole clusters of such neighbours, and the neurons of a trained seed network come
-in near-parallel groups). So the set is kept spread out: pricing skips violators within
-``min_distance`` = ``MIN_DISTANCE * n`` rows of a pattern of the set or of one it already
-returned (the most violating of each cluster is added), and, for ``patterns="auto"`` without
-``init``, after every solve a pattern within ``min_distance`` rows of a pattern with a larger
-block (||v_i|| + ||w_i||) leaves the set. Every solve, the closing one included, is certified
-over the set it is given: the relative certificate covers the final set exactly.
+solver converges slowly. A search from one dual point returns whole clusters of such neighbours
+(most of which end up unused), and the neurons of a trained seed network come in near-parallel
+groups. So the set is kept spread out:
+
+- pricing skips violators within ``min_distance`` = ``int(MIN_DISTANCE * n)`` rows of a pattern
+  of the set or of one it already returned: each round adds the most violating pattern of each
+  cluster, and the additions are more diverse;
+- for ``patterns="auto"`` without ``init``, after every solve a pattern within
+  ``thin_distance`` = ``int(THIN_DISTANCE * n)`` rows of a pattern with a larger block
+  (||v_i|| + ||w_i||) leaves the set (its weight is lost, so this radius is kept small: the
+  near-parallel neurons of the seed network carry real weight a few rows apart).
+
+Every solve, the closing one included, is certified over the set it is given: the relative
+certificate covers the final set exactly.
 
 The loop stops when the search finds no violation (``"no_violation"``) or only violators near
 the set (``"near_only"``), when the gap to the full program estimated from the largest violation
@@ -76,9 +82,11 @@ SEED_WIDTH = 64
 SEED_STEPS = 2000
 #: A pattern is added when its dual constraint value exceeds beta * (1 + PRICE_TOL).
 PRICE_TOL = 1e-4
-#: Fraction of the rows within which two patterns count as near duplicates (``min_distance`` =
-#: ``int(MIN_DISTANCE * n)``: 0, no separation, below 200 rows).
-MIN_DISTANCE = 0.005
+#: Pricing skips violators within ``int(MIN_DISTANCE * n)`` rows of the set (0 below 67 rows).
+MIN_DISTANCE = 0.015
+#: After a solve, a pattern within ``int(THIN_DISTANCE * n)`` rows of one with a larger block
+#: leaves the set (0, no thinning, below 200 rows).
+THIN_DISTANCE = 0.005
 # Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
 # directions; the wider pass (run once before stopping on "no violation") searches _N_WIDE.
 _N_STARTS = 256
@@ -131,10 +139,12 @@ class ColumnGeneration:
         Violators found but not added, over all rounds, because they lie within
         ``min_distance`` rows of a pattern of the set or of one added in the same round.
     n_thinned : int
-        Patterns removed because they lay within ``min_distance`` rows of a pattern with a
+        Patterns removed because they lay within ``thin_distance`` rows of a pattern with a
         larger block.
     min_distance : int
-        The separation used (0: none).
+        The separation pricing kept from the set (0: none).
+    thin_distance : int
+        The radius of the removal of near duplicates (0: none; always 0 with ``init``).
     """
 
     n_rounds: int
@@ -150,6 +160,7 @@ class ColumnGeneration:
     n_near: int = 0
     n_thinned: int = 0
     min_distance: int = 0
+    thin_distance: int = 0
 
 
 def network_patterns(Xa, first_layer, bias) -> Patterns:
@@ -253,16 +264,17 @@ def _estimated_gap(y, dual, beta, max_value, primal, loss="squared"):
 
 def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state, v0=None,
                      w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False,
-                     loss="squared", min_distance=0, thin=False):
+                     loss="squared", min_distance=0, thin_distance=0):
     """The pricing loop on validated, augmented data.
 
     ``seed`` is the starting Patterns; ``solve(patterns, v0, w0, tol, final)`` one solve returning
     a ReLUFit (``final``: the caller's tolerance, warn if not reached); (v0, w0) optionally
     warm-start the first solve. Pricing skips violators within ``min_distance`` rows of a
-    pattern of the set (or of one added in the same round); ``thin`` also removes, after every
-    solve, the patterns within ``min_distance`` rows of a pattern with a larger block (which
-    can raise the optimum slightly, so the polishing of ``init`` does not thin). Returns the last
-    fit with its :class:`ColumnGeneration` report attached as ``fit.pricing``.
+    pattern of the set (or of one added in the same round); a positive ``thin_distance``
+    removes, after every solve, the patterns within that many rows of a pattern with a larger
+    block (which can raise the optimum slightly, so the polishing of ``init`` does not thin).
+    Returns the last fit with its :class:`ColumnGeneration` report attached as
+    ``fit.pricing``.
     """
     started = time.perf_counter()
     max_rounds = DEFAULT_MAX_ROUNDS if max_rounds is None else max_rounds
@@ -336,9 +348,9 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         tight = not len(found)
         keep = (idle < DROP_AFTER) if len(found) else (idle == 0)
         thinned = np.zeros(len(patterns), dtype=bool)
-        if thin:
+        if thin_distance > 0:
             thinned = keep & _near_duplicates(patterns, np.asarray(fit.v), np.asarray(fit.w),
-                                              min_distance)
+                                              thin_distance)
         if not np.any(keep & ~thinned):  # an all-zero solution: keep the set as it is
             keep, thinned = np.ones(len(patterns), dtype=bool), thinned & False
         n_dropped += int(np.count_nonzero(~keep))
@@ -358,7 +370,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         max_value=float(max_value), max_violation=max(0.0, float(max_value) / beta - 1.0),
         certificate="relative", n_dropped=n_dropped, stop=stop,
         n_solver_iter=n_solver_iter, n_near=n_near, n_thinned=n_thinned,
-        min_distance=min_distance,
+        min_distance=min_distance, thin_distance=thin_distance,
     )
     return dataclasses.replace(fit, pricing=report)
 
@@ -476,4 +488,5 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
                             random_state=random_state, v0=v0, w0=w0, max_time=max_time,
                             verbose=bool(verbose), loss=loss,
                             min_distance=int(MIN_DISTANCE * Xa.shape[0]),
-                            thin=init is None)
+                            thin_distance=0 if init is not None
+                            else int(THIN_DISTANCE * Xa.shape[0]))
