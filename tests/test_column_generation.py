@@ -33,10 +33,12 @@ def test_auto_prices_to_the_exact_optimum_when_enumeration_is_refused(model, mon
     reference = dualnet.fit_relu(X, y, beta, patterns=exact, model=model, bias=True, tol=1e-9,
                                  max_iter=100000)
     monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
-    # A small random seed and no seeding network, so that pricing does the work; no early stop.
+    # A small random seed and no seeding network, so that pricing does the work; no early stop
+    # (a loose round may certify its warm start and leave the objective where it was: no stall
+    # rule at all).
     monkeypatch.setattr(column_generation, "DEFAULT_SEED_GATES", 8)
     monkeypatch.setattr(column_generation, "SEED_WIDTH", 0)
-    monkeypatch.setattr(column_generation, "STALL_TOL", 0.0)
+    monkeypatch.setattr(column_generation, "STALL_ROUNDS", column_generation.DEFAULT_MAX_ROUNDS)
     monkeypatch.setattr(column_generation, "GAP_TOL", 0.0)
     fit = dualnet.fit_relu(X, y, beta, patterns="auto", model=model, bias=True, tol=1e-9,
                            max_iter=100000, random_state=0)

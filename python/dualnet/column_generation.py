@@ -61,8 +61,9 @@ __all__ = ["ColumnGeneration", "fit_relu_priced", "fit_with_pricing"]
 DEFAULT_MAX_ROUNDS = 200
 #: Seconds the loop may spend before its last (tight) solve; ``fit_relu(max_time=...)``.
 DEFAULT_MAX_TIME = 60.0
-#: Largest number of priced patterns added per round (the most violated first).
-DEFAULT_MAX_ADD = 50
+#: Largest number of priced patterns added per round (the most violated first; of the violators
+#: one search returns, few end up in use, and each one added costs every later solve).
+DEFAULT_MAX_ADD = 20
 #: Gates drawn for the seed set of ``patterns="auto"`` when the exact set is not enumerated.
 DEFAULT_SEED_GATES = 100
 #: Relative gap of the solves inside the loop (the last solve uses the caller's tol), and their
@@ -288,6 +289,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             1, 0, 0, 0, 0.0, 0.0, "global", stop="exact", n_solver_iter=max(1, fit.n_iter)))
     round_tol = max(tol, ROUND_TOL)
     idle = np.zeros(len(patterns), dtype=int)  # consecutive solves with zero blocks
+    fresh = np.zeros(len(patterns), dtype=bool)  # added by the last pricing pass
     n_added = n_dropped = n_starts = n_evaluated = round_ = n_solver_iter = 0
     n_near = n_thinned = 0
     max_value = 0.0
@@ -304,6 +306,11 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         history.append(fit.primal_objective)
         active = np.any(np.asarray(fit.v) != 0, axis=0) | np.any(np.asarray(fit.w) != 0, axis=0)
         idle = np.where(active, 0, idle + 1)
+        if np.any(fresh) and not np.any(active & fresh) and not final:
+            # The loose solve certified its gap without any of the violators just added: its
+            # dual point is too rough to tell them apart, and dropping them would only have
+            # pricing find them again. Later rounds are solved ten times tighter.
+            round_tol = max(tol, round_tol / 10)
         reason = None
         if time.perf_counter() - started > max_time:
             reason = "max_time"
@@ -328,7 +335,7 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
                   f"active, objective {fit.primal_objective:.8g}, largest value / beta "
                   f"{max_value / beta:.6g}, {len(found)} added, {int(near)} near skipped, "
                   f"{time.perf_counter() - started:.2f} s")
-        if (reason is None and len(found)
+        if (reason is None and (len(found) or near)
                 and _estimated_gap(y, np.asarray(fit.dual), beta, max_value,
                                    fit.primal_objective, loss) <= GAP_TOL):
             reason = "gap"
@@ -365,6 +372,8 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         if len(found):
             patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
         idle = np.concatenate([idle[keep], np.zeros(len(found), dtype=int)])
+        fresh = np.concatenate([np.zeros(np.count_nonzero(keep), dtype=bool),
+                                np.ones(len(found), dtype=bool)])
     report = ColumnGeneration(
         n_rounds=round_, n_added=n_added, n_starts=n_starts, n_evaluated=n_evaluated,
         max_value=float(max_value), max_violation=max(0.0, float(max_value) / beta - 1.0),
