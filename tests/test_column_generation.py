@@ -33,10 +33,12 @@ def test_auto_prices_to_the_exact_optimum_when_enumeration_is_refused(model, mon
     reference = dualnet.fit_relu(X, y, beta, patterns=exact, model=model, bias=True, tol=1e-9,
                                  max_iter=100000)
     monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
-    # A small random seed and no seeding network, so that pricing does the work; no early stop.
+    # A small random seed and no seeding network, so that pricing does the work; no early stop
+    # (a loose round may certify its warm start and leave the objective where it was: no stall
+    # rule at all).
     monkeypatch.setattr(column_generation, "DEFAULT_SEED_GATES", 8)
     monkeypatch.setattr(column_generation, "SEED_WIDTH", 0)
-    monkeypatch.setattr(column_generation, "STALL_TOL", 0.0)
+    monkeypatch.setattr(column_generation, "STALL_ROUNDS", column_generation.DEFAULT_MAX_ROUNDS)
     monkeypatch.setattr(column_generation, "GAP_TOL", 0.0)
     fit = dualnet.fit_relu(X, y, beta, patterns="auto", model=model, bias=True, tol=1e-9,
                            max_iter=100000, random_state=0)
@@ -83,6 +85,53 @@ def test_the_returned_priced_fit_is_solved_to_tol(monkeypatch):
     loose = dualnet.fit_relu(X, y, 0.5, bias=True, random_state=0, tol=1e-2)
     assert loose.converged and loose.relative_gap <= 1e-2
     assert loose.primal_objective >= tight.dual_objective
+
+
+def _distances(patterns):
+    return dualnet._core.pattern_distances(patterns.pattern_set, patterns.pattern_set)
+
+
+def test_the_priced_set_stays_spread_out(monkeypatch):
+    # From 200 rows on, patterns within THIN_DISTANCE * n rows of a pattern with a larger block
+    # leave the set, and pricing skips violators within MIN_DISTANCE * n rows of the set: the
+    # final set is spread out, and the fit over it is still certified to tol.
+    X, y = _data(400, 6, seed=12)
+    beta = 8.0
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
+    fit = dualnet.fit_relu(X, y, beta, random_state=0)
+    report = fit.pricing
+    h = int(column_generation.THIN_DISTANCE * 400)
+    assert report.thin_distance == h == 2 and report.n_thinned > 0
+    assert report.min_distance == int(column_generation.MIN_DISTANCE * 400)
+    distances = _distances(fit.patterns)
+    assert distances[np.triu_indices(len(fit.patterns), 1)].min() > h
+    assert fit.converged and fit.relative_gap <= 1e-6
+    # Polishing does not thin (that could lose the seed network's own patterns): never worse
+    # than the network it starts from.
+    U, a = fit.first_layer[:, :3], fit.second_layer[:3]
+    seed_objective = network_objective(X, y, beta, U, a)
+    polished = dualnet.fit_relu(X, y, beta, init=(U, a), random_state=0)
+    assert polished.pricing.n_thinned == 0 and polished.pricing.thin_distance == 0
+    assert polished.pricing.min_distance == report.min_distance
+    assert polished.primal_objective <= seed_objective * (1 + 1e-6)
+
+
+def test_stopping_on_near_violators_only_is_reported(monkeypatch):
+    # With a separation of a third of the rows, every violator the search finds is near the set
+    # and skipped: the loop stops on "near_only" and reports those violations (they are real: a
+    # search at the returned dual point without skipping finds violators as well).
+    X, y = _data(60, 3, seed=12)
+    beta = 1.2
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
+    monkeypatch.setattr(column_generation, "MIN_DISTANCE", 0.3)
+    monkeypatch.setattr(column_generation, "THIN_DISTANCE", 0.3)
+    fit = dualnet.fit_relu(X, y, beta, random_state=0)
+    report = fit.pricing
+    assert report.stop == "near_only" and report.n_near > 0
+    assert report.max_violation > column_generation.PRICE_TOL
+    assert fit.converged and fit.relative_gap <= 1e-6
+    again = dualnet.price_patterns(X, fit.dual, beta, fit.patterns, random_state=1)
+    assert len(again) > 0 and again.max_value > beta
 
 
 @pytest.mark.parametrize("bias, beta, tol", [(False, 1.0, 1e-6), (True, 1.0, 1e-4)])

@@ -85,6 +85,74 @@ def test_violations_are_real_new_and_consistent(model, bias, method):
             assert value == pytest.approx(_relu_value(Xa, mask, fit.dual), rel=1e-6)
 
 
+@pytest.mark.parametrize("loss", ["hinge", "logistic"])
+def test_violations_priced_from_a_classification_dual_are_real(loss):
+    # The dual constraint |dual^T (X u)_+| <= beta does not depend on the loss; the dual point of
+    # a hinge or logistic fit over a small set violates it, and every violation pricing reports
+    # is checked by direct evaluation at its witness and against the projection oracle.
+    X, y = _data(40, 3, seed=8)
+    labels = np.where(y > np.median(y), 1.0, -1.0)
+    seed_set = _seed_patterns(X, True, n_gates=3)
+    beta = 0.3
+    fit = dualnet.fit_relu(X, labels, beta, patterns=seed_set, bias=True, tol=1e-8, loss=loss)
+    result = dualnet.price_patterns(X, fit.dual, beta, seed_set, bias=True, random_state=0)
+    assert len(result) > 0
+    Xa = _augment(X, True)
+    old = {m.tobytes() for m in seed_set.masks.T}
+    for mask, value, w in zip(result.patterns.masks.T, result.values, result.witnesses.T):
+        assert mask.tobytes() not in old and value > beta * (1 + 1e-6)
+        signed = np.where(mask, 1.0, -1.0) * (Xa @ w)
+        assert signed.min() >= -1e-9 * np.linalg.norm(Xa, axis=1).max()  # w in the closed cell
+        assert np.linalg.norm(w) == pytest.approx(1.0)
+        assert abs(fit.dual @ np.maximum(Xa @ w, 0)) == pytest.approx(value, rel=1e-6)
+        assert value == pytest.approx(_relu_value(Xa, mask, fit.dual), rel=1e-6)
+
+
+@pytest.mark.parametrize("model, method", [("relu", "ascent"), ("gated", "climb")])
+def test_min_distance_spreads_the_returned_patterns(model, method):
+    X, y = _data(200, 3, seed=9)
+    seed_set = _seed_patterns(X, False, n_gates=6)
+    beta = 2.0
+    fit = dualnet.fit_relu(X, y, beta, patterns=seed_set, model=model, tol=1e-8)
+    options = dict(model=model, method=method, random_state=0, n_starts=30)
+    every = dualnet.price_patterns(X, fit.dual, beta, seed_set, **options)
+    h = 4
+    masks = every.patterns.masks
+    gaps = (masks[:, :, None] != masks[:, None, :]).sum(axis=0)
+    assert every.n_near == 0 and np.any(gaps[np.triu_indices(len(every), 1)] <= h)
+    spread = dualnet.price_patterns(X, fit.dual, beta, seed_set, min_distance=h, **options)
+    assert 0 < len(spread) < len(every) and spread.n_near > 0
+    masks = spread.patterns.masks
+    for j in range(masks.shape[1]):  # farther than h rows from the set and from each other
+        assert np.count_nonzero(masks[:, [j]] != seed_set.masks, axis=0).min() > h
+        others = np.delete(masks, j, axis=1)
+        if others.shape[1]:
+            assert np.count_nonzero(masks[:, [j]] != others, axis=0).min() > h
+        assert spread.values[j] > beta  # still real violations, by direct evaluation
+        direct = (np.linalg.norm(X.T @ (masks[:, j] * fit.dual)) if model == "gated"
+                  else _relu_value(X, masks[:, j], fit.dual))
+        assert spread.values[j] == pytest.approx(direct, rel=1e-6)
+    # The largest value found covers the skipped patterns: that of the same search without
+    # skipping.
+    assert spread.max_value >= spread.values[0]
+    assert spread.max_value == pytest.approx(every.max_value, rel=1e-9)
+    with pytest.raises(ValueError, match="min_distance"):
+        dualnet.price_patterns(X, y, 1.0, seed_set, min_distance=-1)
+
+
+def test_pattern_distances_count_differing_rows():
+    X, _ = _data(130, 3, seed=10)  # three words per pattern
+    a = _seed_patterns(X, False, n_gates=5, seed=0)
+    b = _seed_patterns(X, True, n_gates=4, seed=1)
+    distances = _core.pattern_distances(a.pattern_set, b.pattern_set)
+    oracle = (a.masks[:, :, None] != b.masks[:, None, :]).sum(axis=0)
+    np.testing.assert_array_equal(distances, oracle)
+    assert distances.shape == (len(a), len(b))
+    np.testing.assert_array_equal(np.diag(_core.pattern_distances(a.pattern_set, a.pattern_set)), 0)
+    with pytest.raises(ValueError, match="pattern_distances"):
+        _core.pattern_distances(a.pattern_set, _seed_patterns(X[:64], False).pattern_set)
+
+
 @pytest.mark.parametrize("model", ["relu", "gated"])
 def test_no_violation_for_a_zero_dual_and_values_bounded_by_oracle(model):
     X, y = _data(30, 2, seed=2)

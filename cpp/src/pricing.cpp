@@ -1,6 +1,7 @@
 #include <dualnet/pricing.hpp>
 
 #include <dualnet/cone_projection.hpp>
+#include <dualnet/pattern_distance.hpp>
 
 #include <Eigen/Cholesky>
 
@@ -382,6 +383,40 @@ class Ascent {
   Index n_evaluated_ = 0;
 };
 
+// Keeps the returned patterns at least min_distance + 1 rows away from every pattern of the
+// priced set and from each other (settings.min_distance; nothing is skipped when it is 0).
+class Separation {
+ public:
+  Separation(const PatternSet& current, Index min_distance)
+      : current_(current), min_distance_(min_distance) {}
+
+  // True (and counted) when the pattern is too near one of the set or one accepted.
+  bool near(const Word* pattern) {
+    if (min_distance_ <= 0) return false;
+    const Index words = current_.words_per_pattern();
+    bool found = false;
+    for (Index i = 0; i < current_.size() && !found; ++i)
+      found = pattern_distance(pattern, current_.pattern(i), words) <= min_distance_;
+    for (std::size_t i = 0; i < accepted_.size() && !found; ++i)
+      found = pattern_distance(pattern, accepted_[i], words) <= min_distance_;
+    if (found) ++n_near_;
+    return found;
+  }
+
+  // Records a returned pattern (its words must outlive this object).
+  void accept(const Word* pattern) {
+    if (min_distance_ > 0) accepted_.push_back(pattern);
+  }
+
+  Index n_near() const { return n_near_; }
+
+ private:
+  const PatternSet& current_;
+  std::vector<const Word*> accepted_;
+  Index min_distance_;
+  Index n_near_ = 0;
+};
+
 std::string shape(Index rows, Index cols) {
   return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
 }
@@ -411,8 +446,17 @@ void price_by_climb(const MatrixCRef& X, const VectorCRef& dual, const PatternSe
   result.n_evaluated = search.n_candidates();
   std::stable_sort(found.begin(), found.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  if (settings.max_new >= 0 && static_cast<std::size_t>(settings.max_new) < found.size())
-    found.resize(static_cast<std::size_t>(settings.max_new));
+  Separation separation(current, settings.min_distance);
+  std::vector<std::pair<Scalar, Index>> kept;
+  for (const auto& entry : found) {
+    if (settings.max_new >= 0 && static_cast<Index>(kept.size()) >= settings.max_new) break;
+    const Word* pattern = search.seen().pattern(entry.second);
+    if (separation.near(pattern)) continue;
+    separation.accept(pattern);
+    kept.push_back(entry);
+  }
+  found = std::move(kept);
+  result.n_near = separation.n_near();
 
   const Index k = static_cast<Index>(found.size());
   result.patterns.reserve(k);
@@ -466,8 +510,10 @@ void price_by_ascent(const MatrixCRef& X, const VectorCRef& dual, const PatternS
   // Neighbouring cells whose maximiser is the same point of a shared wall (the same witness,
   // hence the same value) add nothing once one of them is in: one is kept.
   std::vector<Out> out;
+  Separation separation(current, settings.min_distance);
   for (Index i = 0; i < found.size(); ++i) {
     if (interrupt) interrupt->poll();
+    if (separation.near(found.pattern(i))) continue;
     Vector masked(n);
     for (Index k = 0; k < n; ++k) masked[k] = found.active(k, i) ? dual[k] : Scalar{0};
     const Vector c = X.transpose() * masked;
@@ -493,9 +539,13 @@ void price_by_ascent(const MatrixCRef& X, const VectorCRef& dual, const PatternS
     bool repeated = false;
     for (const Out& kept : out)
       if ((kept.witness - best.witness).norm() <= 1e-9) repeated = true;
-    if (!repeated) out.push_back(std::move(best));
+    if (!repeated) {
+      separation.accept(found.pattern(i));
+      out.push_back(std::move(best));
+    }
     if (settings.max_new >= 0 && static_cast<Index>(out.size()) >= settings.max_new) break;
   }
+  result.n_near = separation.n_near();
   std::stable_sort(out.begin(), out.end(), [](const Out& a, const Out& b) { return a.value > b.value; });
   const Index k = static_cast<Index>(out.size());
   result.patterns.reserve(k);
@@ -530,9 +580,10 @@ PricingResult price_patterns(const MatrixCRef& X, const VectorCRef& dual, Scalar
   if (!X.allFinite()) throw std::invalid_argument("price_patterns: X contains NaN or infinity");
   if (!dual.allFinite())
     throw std::invalid_argument("price_patterns: dual contains NaN or infinity");
-  if (settings.n_random < 0 || settings.max_steps < 0 || !(settings.tol >= 0))
+  if (settings.n_random < 0 || settings.max_steps < 0 || !(settings.tol >= 0) ||
+      settings.min_distance < 0)
     throw std::invalid_argument(
-        "price_patterns: n_random, max_steps and tol must be non-negative");
+        "price_patterns: n_random, max_steps, tol and min_distance must be non-negative");
   if (!(settings.step > 0) || !std::isfinite(settings.step))
     throw std::invalid_argument("price_patterns: step must be positive and finite, got " +
                                 std::to_string(settings.step));

@@ -7,8 +7,26 @@ Rounds are solved to a loose relative gap (``ROUND_TOL``) within ``ROUND_MAX_ITE
 pricing needs a good dual point, not a certified one; the last solve is taken to the caller's
 ``tol`` (skipped when the last round already certified it). Patterns whose blocks stayed zero
 for ``DROP_AFTER`` solves leave the set (dropping a zero block keeps the current solution
-feasible, so the optimum never rises), which keeps every solve small. The loop stops when the
-search finds no violation, when the gap to the full program estimated from the largest violation
+feasible, so the optimum never rises), which keeps every solve small.
+
+Patterns that differ in a few rows have nearly collinear blocks D_i X and D_j X, on which the
+solver converges slowly. A search from one dual point returns whole clusters of such neighbours
+(most of which end up unused), and the neurons of a trained seed network come in near-parallel
+groups. So the set is kept spread out:
+
+- pricing skips violators within ``min_distance`` = ``int(MIN_DISTANCE * n)`` rows of a pattern
+  of the set or of one it already returned: each round adds the most violating pattern of each
+  cluster, and the additions are more diverse;
+- for ``patterns="auto"`` without ``init``, after every solve a pattern within
+  ``thin_distance`` = ``int(THIN_DISTANCE * n)`` rows of a pattern with a larger block
+  (||v_i|| + ||w_i||) leaves the set (its weight is lost, so this radius is kept small: the
+  near-parallel neurons of the seed network carry real weight a few rows apart).
+
+Every solve, the closing one included, is certified over the set it is given: the relative
+certificate covers the final set exactly.
+
+The loop stops when the search finds no violation (``"no_violation"``) or only violators near
+the set (``"near_only"``), when the gap to the full program estimated from the largest violation
 found is below ``GAP_TOL`` (relative), when the objective improved by less than ``STALL_TOL``
 (relative) over ``STALL_ROUNDS`` rounds, or on the time or round budget.
 
@@ -43,8 +61,9 @@ __all__ = ["ColumnGeneration", "fit_relu_priced", "fit_with_pricing"]
 DEFAULT_MAX_ROUNDS = 200
 #: Seconds the loop may spend before its last (tight) solve; ``fit_relu(max_time=...)``.
 DEFAULT_MAX_TIME = 60.0
-#: Largest number of priced patterns added per round (the most violated first).
-DEFAULT_MAX_ADD = 50
+#: Largest number of priced patterns added per round (the most violated first; of the violators
+#: one search returns, few end up in use, and each one added costs every later solve).
+DEFAULT_MAX_ADD = 20
 #: Gates drawn for the seed set of ``patterns="auto"`` when the exact set is not enumerated.
 DEFAULT_SEED_GATES = 100
 #: Relative gap of the solves inside the loop (the last solve uses the caller's tol), and their
@@ -64,6 +83,11 @@ SEED_WIDTH = 64
 SEED_STEPS = 2000
 #: A pattern is added when its dual constraint value exceeds beta * (1 + PRICE_TOL).
 PRICE_TOL = 1e-4
+#: Pricing skips violators within ``int(MIN_DISTANCE * n)`` rows of the set (0 below 67 rows).
+MIN_DISTANCE = 0.015
+#: After a solve, a pattern within ``int(THIN_DISTANCE * n)`` rows of one with a larger block
+#: leaves the set (0, no thinning, below 200 rows).
+THIN_DISTANCE = 0.005
 # Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
 # directions; the wider pass (run once before stopping on "no violation") searches _N_WIDE.
 _N_STARTS = 256
@@ -76,6 +100,11 @@ class ColumnGeneration:
     """What the pricing loop of ``fit_relu`` did (``patterns="auto"`` or ``init=...``).
 
     Deterministic for a fixed ``random_state`` unless the loop stopped on ``max_time``.
+
+    ``max_value`` and ``max_violation`` describe the last pricing pass, at the dual point of the
+    solve before it: the returned fit's own dual point when ``stop`` is ``"no_violation"`` or
+    ``"near_only"`` (or the last round certified ``tol``), else the closing solve (over the set
+    in use, to ``tol``) came after that pass.
 
     Attributes
     ----------
@@ -90,7 +119,8 @@ class ColumnGeneration:
     n_evaluated : int
         Gates (cells) evaluated by pricing over all rounds.
     max_value : float
-        Largest dual constraint value the last pricing pass found outside the final set.
+        Largest dual constraint value the last pricing pass found outside the set it priced
+        (near duplicates it skipped included).
     max_violation : float
         ``max(0, max_value / beta - 1)`` of the last pass: 0 when it found no violated constraint.
     certificate : {"global", "relative"}
@@ -99,12 +129,23 @@ class ColumnGeneration:
         final set. Local search cannot prove that no violated pattern exists.
     stop : str
         Why the loop ended: ``"exact"`` (complete set, no pricing), ``"no_violation"`` (the
-        search found none), ``"gap"`` (the estimated gap to the full program, from the largest
-        violation found, is below ``GAP_TOL``), ``"stalled"`` (relative progress below
-        ``STALL_TOL``), ``"max_time"`` or ``"max_rounds"``.
+        search found none), ``"near_only"`` (every violator it found lies within
+        ``min_distance`` rows of a pattern of the set), ``"gap"`` (the estimated gap to the
+        full program, from the largest violation found, is below ``GAP_TOL``), ``"stalled"``
+        (relative progress below ``STALL_TOL``), ``"max_time"`` or ``"max_rounds"``.
     n_solver_iter : int
         Solver iterations (epochs) summed over every solve (one for a solve that certifies its
         start).
+    n_near : int
+        Violators found but not added, over all rounds, because they lie within
+        ``min_distance`` rows of a pattern of the set or of one added in the same round.
+    n_thinned : int
+        Patterns removed because they lay within ``thin_distance`` rows of a pattern with a
+        larger block.
+    min_distance : int
+        The separation pricing kept from the set (0: none).
+    thin_distance : int
+        The radius of the removal of near duplicates (0: none; always 0 with ``init``).
     """
 
     n_rounds: int
@@ -117,6 +158,10 @@ class ColumnGeneration:
     n_dropped: int = 0
     stop: str = "no_violation"
     n_solver_iter: int = 0
+    n_near: int = 0
+    n_thinned: int = 0
+    min_distance: int = 0
+    thin_distance: int = 0
 
 
 def network_patterns(Xa, first_layer, bias) -> Patterns:
@@ -165,12 +210,33 @@ def _pad(blocks, total):
     return out
 
 
-def _price(Xa, dual, beta, patterns, model, rng, n_starts, max_add):
+def _price(Xa, dual, beta, patterns, model, rng, n_starts, max_add, min_distance=0):
     return _core.price_patterns(
         Xa, np.ascontiguousarray(dual), beta, patterns.pattern_set, relu=(model == "relu"),
         n_starts=n_starts, n_random=max(_N_RANDOM, n_starts), max_new=max_add, tol=PRICE_TOL,
         seed=int(rng.integers(0, 2**63)), method="ascent" if model == "relu" else "climb",
+        min_distance=min_distance,
     )
+
+
+def _near_duplicates(patterns, v, w, min_distance):
+    """Bool (P,): patterns within ``min_distance`` rows of a pattern with a larger block.
+
+    Taken by decreasing block norm ||v_i|| + ||w_i|| (ties by position), a pattern is kept
+    unless it lies within ``min_distance`` rows of one kept before it: of each group of near
+    duplicates the pattern carrying the most weight stays."""
+    norms = np.linalg.norm(v, axis=0) + np.linalg.norm(w, axis=0)
+    drop = np.zeros(len(norms), dtype=bool)
+    if min_distance <= 0 or len(norms) < 2:
+        return drop
+    distances = _core.pattern_distances(patterns.pattern_set, patterns.pattern_set)
+    kept = []
+    for i in np.argsort(-norms, kind="stable"):
+        if kept and distances[i, kept].min() <= min_distance:
+            drop[i] = True
+        else:
+            kept.append(i)
+    return drop
 
 
 def _estimated_gap(y, dual, beta, max_value, primal, loss="squared"):
@@ -196,13 +262,17 @@ def _estimated_gap(y, dual, beta, max_value, primal, loss="squared"):
 
 def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state, v0=None,
                      w0=None, max_rounds=None, max_add=None, max_time=None, verbose=False,
-                     loss="squared"):
+                     loss="squared", min_distance=0, thin_distance=0):
     """The pricing loop on validated, augmented data.
 
     ``seed`` is the starting Patterns; ``solve(patterns, v0, w0, tol, final)`` one solve returning
     a ReLUFit (``final``: the caller's tolerance, warn if not reached); (v0, w0) optionally
-    warm-start the first solve. Returns the last fit with its :class:`ColumnGeneration` report
-    attached as ``fit.pricing``.
+    warm-start the first solve. Pricing skips violators within ``min_distance`` rows of a
+    pattern of the set (or of one added in the same round); a positive ``thin_distance``
+    removes, after every solve, the patterns within that many rows of a pattern with a larger
+    block (which can raise the optimum slightly, so the polishing of ``init`` does not thin).
+    Returns the last fit with its :class:`ColumnGeneration` report attached as
+    ``fit.pricing``.
     """
     started = time.perf_counter()
     max_rounds = DEFAULT_MAX_ROUNDS if max_rounds is None else max_rounds
@@ -216,7 +286,9 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             1, 0, 0, 0, 0.0, 0.0, "global", stop="exact", n_solver_iter=max(1, fit.n_iter)))
     round_tol = max(tol, ROUND_TOL)
     idle = np.zeros(len(patterns), dtype=int)  # consecutive solves with zero blocks
+    fresh = np.zeros(len(patterns), dtype=bool)  # added by the last pricing pass
     n_added = n_dropped = n_starts = n_evaluated = round_ = n_solver_iter = 0
+    n_near = n_thinned = 0
     max_value = 0.0
     history = []
     tight = False  # this round's solve uses the caller's tol (and no epoch cap)
@@ -231,6 +303,11 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         history.append(fit.primal_objective)
         active = np.any(np.asarray(fit.v) != 0, axis=0) | np.any(np.asarray(fit.w) != 0, axis=0)
         idle = np.where(active, 0, idle + 1)
+        if np.any(fresh) and not np.any(active & fresh) and not final:
+            # The loose solve certified its gap without any of the violators just added: its
+            # dual point is too rough to tell them apart, and dropping them would only have
+            # pricing find them again. Later rounds are solved ten times tighter.
+            round_tol = max(tol, round_tol / 10)
         reason = None
         if time.perf_counter() - started > max_time:
             reason = "max_time"
@@ -239,27 +316,28 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             reason = "stalled"
         elif round_ >= max_rounds:
             reason = "max_rounds"
-        found = ()
+        found, near = (), 0
         if reason is None:
             # A tight dual point that the normal pass finds feasible gets a wide pass too.
             for width in ([_N_STARTS, _N_WIDE] if final else [_N_STARTS]):
-                found, _, _, max_value, searched, evaluated = _price(
-                    Xa, fit.dual, beta, patterns, model, rng, width, max_add)
+                found, _, _, max_value, searched, evaluated, near = _price(
+                    Xa, fit.dual, beta, patterns, model, rng, width, max_add, min_distance)
                 n_starts += int(searched)
                 n_evaluated += int(evaluated)
+                n_near += int(near)
                 if len(found):
                     break
         if verbose:
             print(f"pricing round {round_}: {len(patterns)} patterns, {int(active.sum())} "
                   f"active, objective {fit.primal_objective:.8g}, largest value / beta "
-                  f"{max_value / beta:.6g}, {len(found)} added, "
+                  f"{max_value / beta:.6g}, {len(found)} added, {int(near)} near skipped, "
                   f"{time.perf_counter() - started:.2f} s")
-        if (reason is None and len(found)
+        if (reason is None and (len(found) or near)
                 and _estimated_gap(y, np.asarray(fit.dual), beta, max_value,
                                    fit.primal_objective, loss) <= GAP_TOL):
             reason = "gap"
         if reason is None and not len(found):
-            reason = "no_violation"
+            reason = "near_only" if near else "no_violation"
             if not final:  # solve to the caller's tol and price that dual point once more
                 tight = True
                 found = ()
@@ -273,9 +351,15 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             found = ()
         tight = not len(found)
         keep = (idle < DROP_AFTER) if len(found) else (idle == 0)
-        if not np.any(keep):  # an all-zero solution: keep the set as it is
-            keep = np.ones(len(patterns), dtype=bool)
+        thinned = np.zeros(len(patterns), dtype=bool)
+        if thin_distance > 0:
+            thinned = keep & _near_duplicates(patterns, np.asarray(fit.v), np.asarray(fit.w),
+                                              thin_distance)
+        if not np.any(keep & ~thinned):  # an all-zero solution: keep the set as it is
+            keep, thinned = np.ones(len(patterns), dtype=bool), thinned & False
         n_dropped += int(np.count_nonzero(~keep))
+        n_thinned += int(np.count_nonzero(thinned))
+        keep &= ~thinned
         n_added += len(found)
         v_keep, w_keep = np.asarray(fit.v)[:, keep], np.asarray(fit.w)[:, keep]
         if not np.all(keep):
@@ -285,11 +369,14 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
         if len(found):
             patterns = _union(patterns, Patterns(found, exact=False, bias=bias, method="priced"))
         idle = np.concatenate([idle[keep], np.zeros(len(found), dtype=int)])
+        fresh = np.concatenate([np.zeros(np.count_nonzero(keep), dtype=bool),
+                                np.ones(len(found), dtype=bool)])
     report = ColumnGeneration(
         n_rounds=round_, n_added=n_added, n_starts=n_starts, n_evaluated=n_evaluated,
         max_value=float(max_value), max_violation=max(0.0, float(max_value) / beta - 1.0),
         certificate="relative", n_dropped=n_dropped, stop=stop,
-        n_solver_iter=n_solver_iter,
+        n_solver_iter=n_solver_iter, n_near=n_near, n_thinned=n_thinned,
+        min_distance=min_distance, thin_distance=thin_distance,
     )
     return dataclasses.replace(fit, pricing=report)
 
@@ -405,4 +492,7 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
 
     return fit_with_pricing(Xa, y, beta, seed, model=model, bias=bias, solve=solve, tol=tol,
                             random_state=random_state, v0=v0, w0=w0, max_time=max_time,
-                            verbose=bool(verbose), loss=loss)
+                            verbose=bool(verbose), loss=loss,
+                            min_distance=int(MIN_DISTANCE * Xa.shape[0]),
+                            thin_distance=0 if init is not None
+                            else int(THIN_DISTANCE * Xa.shape[0]))

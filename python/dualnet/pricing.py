@@ -67,6 +67,9 @@ class PricingResult:
     n_evaluated : int
         Cells evaluated, inside the priced set or not: distinct cells for ``"climb"``, gates
         visited (steps times starts times signs) for ``"ascent"``.
+    n_near : int
+        Violating patterns skipped because they lie within ``min_distance`` rows of a pattern
+        of the priced set or of a returned one (0 when ``min_distance`` is 0).
     """
 
     patterns: Patterns
@@ -77,6 +80,7 @@ class PricingResult:
     model: str
     n_starts: int
     n_evaluated: int
+    n_near: int = 0
 
     @property
     def max_violation(self) -> float:
@@ -90,13 +94,14 @@ class PricingResult:
         return (
             f"PricingResult(model={self.model!r}, n_new={len(self)}, beta={self.beta:.6g}, "
             f"max_value={self.max_value:.6g}, max_violation={self.max_violation:.3g}, "
-            f"n_starts={self.n_starts}, n_evaluated={self.n_evaluated})"
+            f"n_starts={self.n_starts}, n_evaluated={self.n_evaluated}, n_near={self.n_near})"
         )
 
 
 def price_patterns(
     X, dual, beta, patterns=None, *, model="relu", bias=False, n_starts=None, n_random=64,
     max_steps=32, max_new=None, tol=1e-6, random_state=None, method=None, step=0.5,
+    min_distance=0,
 ) -> PricingResult:
     """Search activation patterns outside ``patterns`` whose dual constraint ``dual`` violates.
 
@@ -138,6 +143,11 @@ def price_patterns(
     step : float, default=0.5
         First step angle of the ascent in radians, decaying to 0 over ``max_steps`` (cosine
         schedule); ignored by ``"climb"``.
+    min_distance : int, default=0
+        Taken by decreasing value, a violating pattern within this many rows (Hamming
+        distance) of a pattern of ``patterns`` or of a pattern already returned is skipped
+        (counted in ``n_near``): its block D X nearly repeats that pattern's. 0 skips none.
+        ``max_value`` covers the skipped patterns too.
 
     Returns
     -------
@@ -175,11 +185,12 @@ def price_patterns(
     n_random = check_integer(n_random, "n_random", minimum=0)
     max_steps = check_integer(max_steps, "max_steps", minimum=0)
     max_new = -1 if max_new is None else check_integer(max_new, "max_new", minimum=0)
+    min_distance = check_integer(min_distance, "min_distance", minimum=0)
     seed = int(check_random_state(random_state).integers(0, 2**63))
-    found, values, witnesses, max_value, searched, evaluated = _core.price_patterns(
+    found, values, witnesses, max_value, searched, evaluated, near = _core.price_patterns(
         Xa, dual, beta, pattern_set, relu=(model == "relu"), n_starts=n_starts,
         n_random=n_random, max_steps=max_steps, tol=tol, max_new=max_new, seed=seed,
-        method=method, step=step,
+        method=method, step=step, min_distance=min_distance,
     )
     return PricingResult(
         patterns=Patterns(found, exact=False, bias=bias, method="priced"),
@@ -190,4 +201,5 @@ def price_patterns(
         model=model,
         n_starts=int(searched),
         n_evaluated=int(evaluated),
+        n_near=int(near),
     )

@@ -446,7 +446,10 @@ def fit_relu(
         not depend on it.
     max_time : float or None, default=None
         Time budget in seconds of column generation (None: 60); once spent, the current set is
-        solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``).
+        solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``). How many rounds fit
+        in the budget depends on the machine and its load, so a fit that stopped on
+        ``max_time`` is not reproducible (``random_state`` fixes everything else); a budget
+        that is never reached gives a fit that depends on the data and the seed alone.
     loss : {"squared", "logistic", "hinge", "cross_entropy"}, default="squared"
         The loss, summed over samples. ``"logistic"`` (log(1 + exp(-y yhat))) and ``"hinge"``
         ((1 - y yhat)_+) take y in {-1, +1}; ``"cross_entropy"`` (softmax) takes one-hot targets
@@ -469,9 +472,12 @@ def fit_relu(
     (global certificate); otherwise the fit starts from the patterns of a few random gates and
     grows the set by column generation: solve (to a loose gap), search patterns whose dual
     constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
-    |lambda^T (X u)_+| on the sphere), add the most violated, drop patterns unused for two
-    solves, warm-start, repeat; stop when none is found, when the objective stalls (relative
-    decrease below 1e-3 over two rounds) or on the time budget, then solve to ``tol``.
+    |lambda^T (X u)_+| on the sphere), add the most violated (one of each cluster of
+    patterns a few rows apart: nearly collinear blocks slow the solver), drop patterns unused
+    for two solves and near duplicates of a pattern carrying more weight, warm-start,
+    repeat; stop when no violation (or none away from the set) is found, when the objective
+    stalls (relative decrease below 1e-3 over two rounds) or on the time budget, then solve to
+    ``tol`` over the final set.
     ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
     stopped and whether the certificate is global or relative to the final set. The logistic
     and hinge losses take the same path (their seeding network is trained on that loss, their

@@ -23,6 +23,11 @@
 // carries a strictly interior gate (the point the search stood on) and a witness direction w,
 // ||w|| = 1, in the closed cell that attains its value: |lambda^T (X w)_+| (ReLU) or
 // ||X^T D lambda|| (gated) -- a violation that can be checked directly.
+//
+// With min_distance > 0 the returned patterns are spread out: taken by decreasing value, a
+// violator within min_distance rows (Hamming distance) of a pattern of the given set or of a
+// pattern already returned is skipped (and counted), since its block nearly repeats that
+// pattern's block; max_value still covers every pattern found.
 #pragma once
 
 #include <dualnet/interrupt.hpp>
@@ -44,6 +49,8 @@ struct PricingSettings {
   Scalar step = 0.5;           // ascent: first step angle (radians), decaying to 0
   Scalar tol = 1e-6;           // a pattern violates when its value > beta (1 + tol)
   Index max_new = -1;          // most patterns returned (the largest values); -1: all
+  Index min_distance = 0;      // skip violators within this many rows of a pattern of the given
+                               // set or of one already returned (pattern_distance.hpp); 0: none
   std::uint64_t seed = 0;      // seeds the random starts and the perturbations
 };
 
@@ -54,6 +61,7 @@ struct PricingResult {
   Scalar max_value = 0;   // largest value found among patterns outside the given set (0 if none)
   Index n_starts = 0;     // starts searched
   Index n_evaluated = 0;  // distinct patterns evaluated
+  Index n_near = 0;       // violators skipped as within min_distance rows of a kept pattern
 
   PricingResult(Index n_rows, Index gate_dim) : patterns(n_rows, gate_dim) {}
 };
