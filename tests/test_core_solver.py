@@ -394,3 +394,45 @@ def test_screened_blocks_are_zero_at_the_clarabel_optimum(seed, bias, relu):
         norms = np.linalg.norm(blocks, axis=0)[screened[row]]
         assert np.all(norms <= 1e-5 * scale)
         assert np.all(ours[:, screened[row]] == 0)
+
+
+def near_duplicate_problem(seed, relu, *, n=300, d=6, n_sampled=30):
+    """A sampled pattern set plus, for every block of its (loose) solution, copies of the pattern
+    with one or two of the rows nearest the block's hyperplane flipped: many nearly collinear
+    blocks D_i X that are active together, as pricing produces.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.ascontiguousarray(rng.standard_normal((n, d)))
+    y = np.maximum(X @ rng.standard_normal((d, 3)), 0) @ np.array([1.0, -1.0, 0.5])
+    y = y + 0.1 * rng.standard_normal(n)
+    gates = rng.standard_normal((d, n_sampled))
+    masks = X @ gates >= 0
+    beta = 0.02 * _core.beta_max(X, y, pattern_set(masks, gates), relu=relu)
+    loose = _core.solve_convex(X, y, pattern_set(masks, gates), beta, relu=relu, tol=1e-4)
+    copies = []
+    for i in np.flatnonzero(np.linalg.norm(loose.v - loose.w, axis=0) > 0):
+        nearest = np.argsort(np.abs(X @ (loose.v[:, i] - loose.w[:, i])))
+        for flipped in ([0], [1], [0, 1], [0, 2]):
+            mask = masks[:, i].copy()
+            mask[nearest[flipped]] ^= True
+            copies.append(mask)
+    masks = np.ascontiguousarray(np.unique(np.column_stack([masks] + copies), axis=1))
+    return X, y, masks, beta
+
+
+@pytest.mark.parametrize("relu, budget", [(False, 2000), (True, 500)])
+def test_nearly_collinear_blocks_converge_within_an_epoch_budget(relu, budget):
+    """Patterns a row or two apart (nearly collinear blocks, both active at the optimum): cyclic
+    sweeps trade mass between such blocks very slowly (43,641 gated epochs to 1e-8 before the
+    Gram-space Newton polish with its ratio test on the group norms, about 650 after). The
+    budget bounds the work, not the time.
+    """
+    X, y, masks, beta = near_duplicate_problem(0, relu)
+    assert masks.shape[1] > 80
+    patterns = pattern_set(masks, np.full((X.shape[1], masks.shape[1]), np.nan))
+    sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-8, max_iter=budget)
+    assert sol.converged and sol.n_iter <= budget
+    check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
+    reference = reference_optimum(X, y, masks, beta, relu=relu)
+    assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+    assert sol.dual_objective <= reference * (1 + 1e-7)

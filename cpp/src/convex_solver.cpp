@@ -544,16 +544,17 @@ class Engine {
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    // Direct branch while the reduced Gram matrix is small (m <= 1024: 8 MiB) and forming it
-    // (n m^2 / 2 multiply-adds at matrix-multiply speed) costs at most ~100 matrix-free Hessian
-    // products of the CG branch; the CG branch otherwise.
+    // Gated: the Gram-space branch while the Gram matrix is small (m <= 1024: 8 MiB) and forming
+    // it (n m^2 / 2 multiply-adds at matrix-multiply speed) costs at most ~100 matrix-free
+    // Hessian products of the CG branch. ReLU: the dense design for small problems, else CG (the
+    // Gram-space branch with the cones' rows held as constraints in it was slower on priced sets).
     const double gram_cost = 0.25 * nm * static_cast<double>(m);
     const double product_cost = static_cast<double>(n_) * static_cast<double>(g_) *
                                 static_cast<double>(support.size());
     const double design_cap =
         std::max(262144.0, 0.125 * static_cast<double>(n_) * static_cast<double>(g_));
     if (!relu_ && m <= 1024 && gram_cost <= 100 * product_cost)
-      return newton_direct(support, bases, m, accepted, pruned);
+      return newton_direct(support, bases, m, accepted);
     if (relu_ && nm <= 2e6 && nm * static_cast<double>(m) <= 5e7 && nm <= design_cap)
       return newton_dense(support, bases, m, accepted, pruned);
     return newton_cg(support, bases, m, accepted, pruned);
@@ -686,8 +687,8 @@ class Engine {
     return cost;
   }
 
-  // The small-problem branch of newton_polish: Newton's method on the reduced coordinates z in
-  // Gram space. G = (A Z)^T (A Z) and c = (A Z)^T y are formed once over row chunks (no n x m
+  // The gated program's branch of newton_polish (bases are identities: no cone rows): Newton's
+  // method on the support's coordinates z in Gram space. G = (A Z)^T (A Z) and c = (A Z)^T y are formed once over row chunks (no n x m
   // design is kept); then the objective 1/2 z^T G z - c^T z + beta sum_j ||z_j|| (up to the
   // constant 1/2 ||y||^2), its gradient and Hessian cost O(m^2) and each step one m x m
   // factorisation, whatever n. Near-duplicate blocks (patterns a few rows apart) make G nearly
@@ -698,14 +699,12 @@ class Engine {
   //  - a step that takes a block close to the origin (the segment z_j + t p_j passes within half
   //    of ||z_j|| of 0, the smooth model of its norm breaking down there) is cut at the closest
   //    point and the block is set to 0 (a ratio test on the group norms);
-  //  - ReLU: a step that would cross a row of a block's cone stops at the first such row, which
-  //    joins the block's tight rows (the polish then restarts on new bases).
   // Every step is kept only if the Gram-space objective decreases (backtracking), and the final
   // point only if try_iterate finds the exact objective lower; otherwise its residual is still
   // offered to the next certificate as a dual candidate (it is the residual of a nearly exact
   // support solve, the point that closes the gap when the primal is already accurate).
   double newton_direct(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
-                       Index m, bool& accepted, bool& pruned) {
+                       Index m, bool& accepted) {
     const Index k = static_cast<Index>(support.size());
     std::vector<Index> offsets(static_cast<std::size_t>(k + 1), 0);
     for (Index b = 0; b < k; ++b)
@@ -750,7 +749,6 @@ class Engine {
       for (Index b = 0; b < k; ++b) penalty += x.segment(offset_of(b), width_of(b)).norm();
       return 0.5 * x.dot(gram * x) - c.dot(x) + beta_ * penalty;
     };
-    std::vector<BlockedRow> rows_to_add;
     bool moved = false;
     for (int iteration = 0; iteration < 50; ++iteration) {
       poll();
@@ -801,7 +799,7 @@ class Engine {
       if (!step_a.allFinite()) break;
       Vector step = Vector::Zero(m);
       for (Index a = 0; a < ma; ++a) step[coords[static_cast<std::size_t>(a)]] = step_a[a];
-      // Ratio tests: the first block to pass near the origin, and (ReLU) the first cone row.
+      // Ratio test: the first block to pass near the origin.
       Scalar limit = 1;
       Index closing = -1;
       for (Index b = 0; b < k; ++b) {
@@ -818,26 +816,6 @@ class Engine {
       }
       Vector target = z + limit * step;
       if (closing >= 0) target.segment(offset_of(closing), width_of(closing)).setZero();
-      // ReLU: each block stops at its own first row (as in the active-set method of each block);
-      // the step is then bent, but stays in the cones for every fraction of it (they are convex).
-      std::vector<BlockedRow> blocked;
-      if (relu_) {
-        cost += 2.0 * static_cast<double>(n_) * static_cast<double>(g_) * static_cast<double>(k);
-        for (const BlockedRow& item : ratio_test(support, bases, z, step)) {
-          if (item.t >= limit || item.position == closing) continue;
-          blocked.push_back(item);
-          target.segment(item.offset, item.width) =
-              z.segment(item.offset, item.width) + item.t * step.segment(item.offset, item.width);
-        }
-        bool stuck = true;  // every block that would move is held by a row already tight
-        for (Index b = 0; b < k && stuck; ++b)
-          if (target.segment(offset_of(b), width_of(b)) != z.segment(offset_of(b), width_of(b)))
-            stuck = false;
-        if (stuck && !blocked.empty()) {
-          rows_to_add = blocked;  // hold them and restart on the new bases
-          break;
-        }
-      }
       const Scalar current = objective(z);
       Scalar fraction = 1;
       bool decreased = false;
@@ -852,18 +830,8 @@ class Engine {
       z += fraction * (target - z);
       moved = true;
       if (fraction == 1 && closing >= 0) alive[static_cast<std::size_t>(closing)] = 0;
-      if (fraction == 1 && !blocked.empty()) {
-        rows_to_add = blocked;
-        break;
-      }
     }
-    if (!moved) {
-      for (const BlockedRow& item : rows_to_add)
-        cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])]
-            .working_rows.push_back(item.row);
-      if (!rows_to_add.empty()) pruned = true;
-      return cost;
-    }
+    if (!moved) return cost;
     // Back to the blocks; the residual moves by the change (block products, no pass over X).
     BlockMatrix u = u_;
     Vector r = r_;
@@ -877,20 +845,10 @@ class Engine {
       u.col(col) = block;
     }
     cost += 2.0 * static_cast<double>(n_) * static_cast<double>(g_) * static_cast<double>(k);
-    std::vector<std::vector<Index>> saved;
-    for (const BlockedRow& item : rows_to_add) {
-      auto& rows = cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])].working_rows;
-      saved.push_back(rows);
-      rows.push_back(item.row);
-    }
     if (try_iterate(u, r)) {
       accepted = true;
-      if (!rows_to_add.empty()) pruned = true;  // new tight rows: restart on the new bases
       return cost;
     }
-    for (std::size_t q = 0; q < rows_to_add.size(); ++q)
-      cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(rows_to_add[q].position)])]
-          .working_rows = saved[q];
     dual_candidate_ = r;
     return cost;
   }
