@@ -964,11 +964,11 @@ class Engine {
       for (Index b = 0; b < k; ++b)
         lifted.col(b) = sign_of(support[static_cast<std::size_t>(b)]) * (bases[static_cast<std::size_t>(b)] * csegment(x, b));
       out.resize(n_);
-      support_predictions(X_, blocks, lifted, out.data());
+      support_predictions(X_, blocks, lifted, out.data(), settings_.n_threads);
       cost += product_cost;
     };
     auto apply_transpose = [&](const Vector& r, Vector& out) {  // out = Z^T A^T r  (m)
-      all_block_gradients(X_, blocks, r.data(), gradients);
+      all_block_gradients(X_, blocks, r.data(), gradients, settings_.n_threads);
       out.resize(m);
       for (Index b = 0; b < k; ++b)
         segment(out, b) = sign_of(support[static_cast<std::size_t>(b)]) *

@@ -6,7 +6,7 @@
 namespace dualnet {
 
 void support_predictions(const MatrixCRef& X, const PatternSet& support, const BlockMatrix& U,
-                         Scalar* out) {
+                         Scalar* out, Index n_threads) {
   const Index n = X.rows(), k = support.size();
   std::fill(out, out + n, Scalar{0});
   if (n == 0 || k == 0) return;
@@ -18,7 +18,8 @@ void support_predictions(const MatrixCRef& X, const PatternSet& support, const B
       weights[static_cast<std::size_t>(j)] = U.col(j).data();
     }
     add_block_predictions(X, support, indices, weights,
-                          std::vector<Scalar>(static_cast<std::size_t>(k), Scalar{1}), out);
+                          std::vector<Scalar>(static_cast<std::size_t>(k), Scalar{1}), out,
+                          n_threads);
     return;
   }
   // Chunks of four words: the (256 x k) product panel stays in cache while it is masked.

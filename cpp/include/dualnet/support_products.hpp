@@ -16,7 +16,9 @@
 namespace dualnet {
 
 // out = sum_j D_j X U_j (n), D_j the j-th pattern of `support`, U (g, k) with k = support.size().
+// n_threads: as in add_block_predictions (the vectorised path only; the result is the same for
+// every count).
 void support_predictions(const MatrixCRef& X, const PatternSet& support, const BlockMatrix& U,
-                         Scalar* out);
+                         Scalar* out, Index n_threads = 0);
 
 }  // namespace dualnet
