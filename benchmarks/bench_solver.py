@@ -434,6 +434,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--beta-fraction", type=float, default=0.05,
                         help="beta as a fraction of the gated beta_max")
+    parser.add_argument("--near-duplicates", type=float, default=0.0, metavar="FRACTION",
+                        help="fraction of each set's patterns that are neighbours of sampled ones "
+                             "(a few rows apart, as column generation adds them)")
     parser.add_argument("--time-cap", type=float, default=300.0, help="seconds per solve")
     parser.add_argument("--library-time-cap", action="append", default=[], metavar="LIB=SECONDS",
                         help="another cap for one library's solves (repeatable), e.g. "
@@ -484,8 +487,9 @@ def main(argv=None) -> int:
     timed_out: set[tuple[str, str, str]] = set()
     with tempfile.TemporaryDirectory() as tmp:
         for n, d, p in _parse_sizes(args.sizes):
-            problem = make_problem(n, d, p, seed=args.seed, beta_fraction=args.beta_fraction)
-            path = Path(tmp) / f"problem-{problem.name}.npz"
+            problem = make_problem(n, d, p, seed=args.seed, beta_fraction=args.beta_fraction,
+                                   near_duplicates=round(args.near_duplicates * p))
+            path = Path(tmp) / f"problem-{n}x{d}x{p}.npz"
             save_problem(problem, path)
             for program in programs:
                 for library, settings, options in VARIANTS[program]:
@@ -537,7 +541,7 @@ def _merge(rows: list[Row], paths: list[str]) -> list[Row]:
         merged[(row.problem, row.program, row.library, row.settings)] = row
 
     def order(row: Row):
-        size = tuple(int(part) for part in row.problem.split("x"))
+        size = tuple(int(part) for part in row.problem.split()[0].split("x"))
         labels = [(lib, label) for lib, label, _ in VARIANTS.get(row.program, [])]
         rank = labels.index((row.library, row.settings)) if (row.library, row.settings) in labels else 99
         return (size[0] * size[1] * size[2], row.program != "gated", rank)

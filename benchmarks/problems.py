@@ -47,6 +47,8 @@ class Problem:
     beta : float
         Penalty strength (summed-loss convention).
     seed : int
+    near_duplicates : int
+        How many of the P patterns are neighbours of sampled ones (``near_duplicate_patterns``).
     """
 
     X: np.ndarray
@@ -55,6 +57,7 @@ class Problem:
     masks: np.ndarray
     beta: float
     seed: int
+    near_duplicates: int = 0
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -65,7 +68,8 @@ class Problem:
     @property
     def name(self) -> str:
         n, d, p = self.shape
-        return f"{n}x{d}x{p}"
+        suffix = f" ({self.near_duplicates} near-duplicates)" if self.near_duplicates else ""
+        return f"{n}x{d}x{p}{suffix}"
 
 
 def _planted_targets(X: np.ndarray, rng: np.random.Generator, width: int, noise: float) -> np.ndarray:
@@ -106,6 +110,39 @@ def sample_distinct_patterns(
     raise ValueError(f"only {len(gates)} distinct patterns found, {n_patterns} requested")
 
 
+def near_duplicate_patterns(
+    X: np.ndarray, gates: np.ndarray, masks: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` new patterns a few rows away from given ones, with gates that realise them.
+
+    A gate u is moved just across the hyperplane of one of its rows of smallest margin |x_k^T u|
+    (u' = u - (x_k^T u (1 + 1e-6)) x_k / ||x_k||^2), which flips that row and at most the few rows
+    of even smaller margin. Such patterns are what column generation adds (cells next to the
+    current ones); their blocks D_i X are nearly collinear, the hard case for block coordinate
+    methods. Returns ``(gates (d, count), masks (n, count))``, distinct from each other and from
+    ``masks``.
+    """
+    seen = {np.packbits(masks[:, j]).tobytes() for j in range(masks.shape[1])}
+    new_gates, new_masks = [], []
+    norms = np.einsum("nd,nd->n", X, X)
+    for _ in range(20):
+        for j in rng.permutation(gates.shape[1]):
+            u = gates[:, j]
+            margins = X @ u
+            for k in np.argsort(np.abs(margins) / np.sqrt(norms))[: 3]:
+                moved = u - margins[k] * (1.0 + 1e-6) * X[k] / norms[k]
+                column = X @ moved >= 0
+                key = np.packbits(column).tobytes()
+                if not column.any() or key in seen:
+                    continue
+                seen.add(key)
+                new_gates.append(moved)
+                new_masks.append(column)
+                if len(new_gates) == count:
+                    return np.array(new_gates).T.copy(), np.array(new_masks).T.copy()
+    raise ValueError(f"only {len(new_gates)} near-duplicate patterns found, {count} requested")
+
+
 def make_problem(
     n: int,
     d: int,
@@ -115,20 +152,27 @@ def make_problem(
     beta_fraction: float = 0.05,
     teacher_width: int = 5,
     noise: float = 0.1,
+    near_duplicates: int = 0,
 ) -> Problem:
     """Planted-network regression problem with sampled Gaussian gates.
 
     X has i.i.d. N(0, 1) entries; y is the output of a random ReLU network of ``teacher_width``
     neurons plus noise of ``noise`` times its standard deviation; patterns come from Gaussian gates
     (``sample_distinct_patterns``); beta = ``beta_fraction`` * max_i ||X^T D_i y||, the smallest
-    penalty at which the gated solution is zero.
+    penalty at which the gated solution is zero. With ``near_duplicates`` > 0, that many of the
+    ``n_patterns`` are neighbours of the sampled ones (``near_duplicate_patterns``), appended last.
     """
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     y = _planted_targets(X, rng, teacher_width, noise)
-    gates, masks = sample_distinct_patterns(X, n_patterns, rng)
+    if not 0 <= near_duplicates < n_patterns:
+        raise ValueError(f"near_duplicates must be in [0, {n_patterns}), got {near_duplicates}")
+    gates, masks = sample_distinct_patterns(X, n_patterns - near_duplicates, rng)
+    if near_duplicates:
+        near_gates, near_masks = near_duplicate_patterns(X, gates, masks, near_duplicates, rng)
+        gates, masks = np.hstack([gates, near_gates]), np.hstack([masks, near_masks])
     beta_max = float(np.max(np.linalg.norm(X.T @ (masks * y[:, None]), axis=0)))
-    return Problem(X, y, gates, masks, beta_fraction * beta_max, seed)
+    return Problem(X, y, gates, masks, beta_fraction * beta_max, seed, near_duplicates)
 
 
 def save_problem(problem: Problem, path) -> None:
@@ -141,6 +185,7 @@ def save_problem(problem: Problem, path) -> None:
         masks=problem.masks,
         beta=problem.beta,
         seed=problem.seed,
+        near_duplicates=problem.near_duplicates,
     )
 
 
@@ -154,6 +199,7 @@ def load_problem(path) -> Problem:
             np.ascontiguousarray(data["masks"]),
             float(data["beta"]),
             int(data["seed"]),
+            int(data["near_duplicates"]) if "near_duplicates" in data else 0,
         )
 
 
