@@ -67,7 +67,6 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
   Index scans = 0;
   if (u.norm() == 0) working.clear();
   const Scalar scale = b.norm() + beta;
-  Vector ad, au;
   const int max_iterations = static_cast<int>(4 * g + 20);
   for (int iteration = 0; iteration < max_iterations; ++iteration) {
     if (u.norm() == 0) {
@@ -114,24 +113,12 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
       // Ratio test: the first row the step would cross (rows the step runs parallel to have
       // |a_k^T d| at round-off level and do not block).
       ++scans;
-      Scalar t = 1;
-      Index blocking = -1;
-      cone.products(u, d, au, ad);
-      const Index n = cone.n_rows();
-      for (Index k = 0; k < n; ++k) {
-        // a_k^T d < -1e-12 ||x_k|| ||d||: the step moves towards the row's boundary.
-        if (!(ad[k] * cone.inverse_row_norms[k] < -1e-12 * d_norm)) continue;
-        const Scalar tk = std::max(Scalar{0}, au[k]) / (-ad[k]);
-        // Rows of W are tight by construction; when d is tiny against u, their round-off
-        // a_k^T d can pass the test above, so they are excluded by name.
-        if (tk < t && std::find(working.begin(), working.end(), k) == working.end()) {
-          t = tk;
-          blocking = k;
-        }
-      }
-      if (blocking >= 0) {
-        u += t * d;
-        working.push_back(blocking);
+      // Rows of W are tight by construction; when d is tiny against u, their round-off
+      // a_k^T d can pass the direction test, so they are excluded by name.
+      const PatternCone::Crossing crossing = cone.first_crossing(u, d, working);
+      if (crossing.row >= 0) {
+        u += crossing.t * d;
+        working.push_back(crossing.row);
         continue;
       }
       u = target;

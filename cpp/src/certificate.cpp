@@ -8,19 +8,23 @@ namespace dualnet {
 
 namespace {
 
+// The columns a_k (g, |rows|) of the cached rows, read from X when needed (one block's cache
+// keeps only its rows and the factor, not a copy of them).
+Eigen::MatrixXd cached_columns(const PatternCone& cone, const std::vector<Index>& rows) {
+  Eigen::MatrixXd columns(cone.dim(), static_cast<Index>(rows.size()));
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    columns.col(static_cast<Index>(j)) = cone.sign(rows[j]) * cone.X.row(rows[j]).transpose();
+  return columns;
+}
+
 void refresh_cache(const PatternCone& cone, ConeBoundCache& cache) {
-  const Index g = cone.dim(), m = static_cast<Index>(cache.rows.size());
-  cache.columns.resize(g, m);
-  for (Index j = 0; j < m; ++j) {
-    const Index k = cache.rows[static_cast<std::size_t>(j)];
-    cache.columns.col(j) = cone.sign(k) * cone.X.row(k).transpose();
-  }
-  if (m == 0) {
-    cache.solve.resize(0, g);
+  if (cache.rows.empty()) {
+    cache.solve.resize(0, cone.dim());
     return;
   }
   // z = -pinv(columns) c: the least-squares multipliers of the passive rows.
-  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> decomposition(cache.columns);
+  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> decomposition(
+      cached_columns(cone, cache.rows));
   cache.solve = -decomposition.pseudoInverse();
 }
 
@@ -31,15 +35,15 @@ ConeBound cone_dual_norm_bound(const PatternCone& cone, const Vector& c, Scalar 
   ConeBound out;
   out.bound = c.norm();
   if (out.bound <= threshold) return out;
-  if (!cache.rows.empty() && cache.columns.cols() == static_cast<Index>(cache.rows.size())) {
+  if (!cache.rows.empty() && cache.solve.rows() == static_cast<Index>(cache.rows.size())) {
     const Vector mu = (cache.solve * c).cwiseMax(0.0);
-    out.bound = std::min(out.bound, (c + cache.columns * mu).norm());
+    out.bound = std::min(out.bound, (c + cached_columns(cone, cache.rows) * mu).norm());
     if (out.bound <= threshold) return out;
   }
   ConeProjection proj = project_onto_cone(cone, c, cache.rows, threshold, max_scans);
   out.n_scans = proj.n_scans;
   out.n_solves = 1;
-  if (proj.rows != cache.rows || cache.columns.cols() != static_cast<Index>(proj.rows.size())) {
+  if (proj.rows != cache.rows || cache.solve.rows() != static_cast<Index>(proj.rows.size())) {
     cache.rows = proj.rows;
     refresh_cache(cone, cache);
   }

@@ -17,10 +17,12 @@ Vector inverse_row_norms(const MatrixCRef& X) {
 
 namespace {
 
-// Negates the entries of the rows outside the pattern, branch-free: the sign bit of each double
-// is flipped by the complement of the mask bit.
-void apply_signs(const PatternSet& patterns, Index index, Scalar* values, Index n) {
-  const Word* mask = patterns.pattern(index);
+// Negates the entries of rows first_row .. first_row + n - 1 that lie outside the pattern,
+// branch-free: the sign bit of each double is flipped by the complement of the mask bit.
+// first_row is a multiple of the word size.
+void apply_signs(const PatternSet& patterns, Index index, Index first_row, Scalar* values,
+                 Index n) {
+  const Word* mask = patterns.pattern(index) + first_row / kWordBits;
   for (Index base = 0; base < n; base += kWordBits) {
     const Word outside = ~mask[base / kWordBits];
     const Index top = std::min(kWordBits, n - base);
@@ -33,41 +35,57 @@ void apply_signs(const PatternSet& patterns, Index index, Scalar* values, Index 
   }
 }
 
-}  // namespace
-
-void PatternCone::products(const Vector& u, Vector& out) const {
-  out.noalias() = X * u;
-  apply_signs(patterns, index, out.data(), X.rows());
-}
-
-void PatternCone::products(const Vector& u, const Vector& d, Vector& au, Vector& ad) const {
-  Eigen::Matrix<Scalar, Eigen::Dynamic, 2> both(X.cols(), 2);
+// Calls f(first_row, rows, au, ad) for consecutive row blocks, with au[r] = a_k^T u and (when
+// d is given) ad[r] = a_k^T d for k = first_row + r: one pass over X through a (block, 2)
+// buffer instead of length-n vectors.
+template <class F>
+void for_each_row_block(const PatternCone& cone, const Vector& u, const Vector* d, F&& f) {
+  constexpr Index kBlock = 4096;  // a multiple of the word size
+  const Index n = cone.X.rows();
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> both(cone.X.cols(), d ? 2 : 1);
   both.col(0) = u;
-  both.col(1) = d;
-  // One pass over X for both products, by row chunks: a small (chunk, 2) buffer instead of an
-  // (n, 2) temporary next to au and ad.
-  const Index n = X.rows();
-  constexpr Index kChunk = 4096;
-  au.resize(n);
-  ad.resize(n);
-  Eigen::Matrix<Scalar, Eigen::Dynamic, 2> products(std::min(n, kChunk), 2);
-  for (Index k0 = 0; k0 < n; k0 += kChunk) {
-    const Index rows = std::min(kChunk, n - k0);
-    products.topRows(rows).noalias() = X.middleRows(k0, rows) * both;
-    au.segment(k0, rows) = products.col(0).head(rows);
-    ad.segment(k0, rows) = products.col(1).head(rows);
+  if (d) both.col(1) = *d;
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> products(std::min(n, kBlock), both.cols());
+  for (Index k0 = 0; k0 < n; k0 += kBlock) {
+    const Index rows = std::min(kBlock, n - k0);
+    products.topRows(rows).noalias() = cone.X.middleRows(k0, rows) * both;
+    Scalar* au = products.col(0).data();
+    Scalar* ad = d ? products.col(1).data() : nullptr;
+    apply_signs(cone.patterns, cone.index, k0, au, rows);
+    if (ad) apply_signs(cone.patterns, cone.index, k0, ad, rows);
+    f(k0, rows, static_cast<const Scalar*>(au), static_cast<const Scalar*>(ad));
   }
-  apply_signs(patterns, index, au.data(), X.rows());
-  apply_signs(patterns, index, ad.data(), X.rows());
 }
+
+}  // namespace
 
 Scalar PatternCone::relative_violation(const Vector& u) const {
   const Scalar norm_u = u.norm();
   if (norm_u == 0) return 0;
-  Vector au;
-  products(u, au);
-  const Scalar worst = -(au.array() * inverse_row_norms.array()).minCoeff();
-  return std::max(Scalar{0}, worst / norm_u);
+  Scalar worst = 0;
+  for_each_row_block(*this, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
+    for (Index r = 0; r < rows; ++r) worst = std::max(worst, -au[r] * inverse_row_norms[k0 + r]);
+  });
+  return worst / norm_u;
+}
+
+PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector& d,
+                                                  const std::vector<Index>& excluded) const {
+  Crossing out;
+  const Scalar d_norm = d.norm();
+  if (d_norm == 0) return out;
+  for_each_row_block(*this, u, &d, [&](Index k0, Index rows, const Scalar* au, const Scalar* ad) {
+    for (Index r = 0; r < rows; ++r) {
+      const Index k = k0 + r;
+      if (!(ad[r] * inverse_row_norms[k] < -1e-12 * d_norm)) continue;
+      const Scalar tk = std::max(Scalar{0}, au[r]) / (-ad[r]);
+      if (tk < out.t && std::find(excluded.begin(), excluded.end(), k) == excluded.end()) {
+        out.t = tk;
+        out.row = k;
+      }
+    }
+  });
+  return out;
 }
 
 namespace {
@@ -132,7 +150,6 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
   auto normalized_violation = [&](Index k) {
     return -cone.sign(k) * cone.X.row(k).dot(u) * cone.inverse_row_norms[k];
   };
-  Vector au;
   for (;;) {
     if (u.norm() <= stop_below) break;
     Index entering = -1;
@@ -150,20 +167,22 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       if (out.n_scans >= max_scans) break;
       ++out.n_scans;
       candidates.clear();
-      cone.products(u, au);
       const Scalar threshold = tol * c_norm;
-      for (Index k = 0; k < n; ++k) {
-        const Scalar v = -au[k] * cone.inverse_row_norms[k];
-        if (!(v > threshold)) continue;
-        if (candidates.size() == kCandidates && v <= candidates.back().first) continue;
-        if (candidates.size() == kCandidates) candidates.pop_back();
-        const auto item = std::make_pair(v, k);
-        candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
-                                           [](const auto& a, const auto& b) {
-                                             return a.first > b.first;
-                                           }),
-                          item);
-      }
+      for_each_row_block(cone, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
+        for (Index r = 0; r < rows; ++r) {
+          const Index k = k0 + r;
+          const Scalar v = -au[r] * cone.inverse_row_norms[k];
+          if (!(v > threshold)) continue;
+          if (candidates.size() == kCandidates && v <= candidates.back().first) continue;
+          if (candidates.size() == kCandidates) candidates.pop_back();
+          const auto item = std::make_pair(v, k);
+          candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
+                                             [](const auto& a, const auto& b) {
+                                               return a.first > b.first;
+                                             }),
+                            item);
+        }
+      });
       if (candidates.empty()) {
         out.converged = true;
         break;

@@ -906,7 +906,6 @@ class Engine {
                                      const std::vector<Eigen::MatrixXd>& bases, const Vector& z,
                                      const Vector& step) {
     std::vector<BlockedRow> blocked;
-    Vector au, ad;
     Index offset = 0;
     for (std::size_t b = 0; b < support.size(); ++b) {
       const Index width = bases[b].cols();
@@ -916,19 +915,9 @@ class Engine {
       const Scalar d_norm = d.norm();
       const auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
       if (d_norm > 0 && static_cast<Index>(rows.size()) + 1 < g_) {
-        const PatternCone c = cone(pattern_of(col));
-        c.products(u, d, au, ad);
-        Scalar t = 1;
-        Index blocking = -1;
-        for (Index k = 0; k < n_; ++k) {
-          if (!(ad[k] * inverse_norms_[k] < -1e-12 * d_norm)) continue;
-          const Scalar tk = std::max(Scalar{0}, au[k]) / (-ad[k]);
-          if (tk < t && std::find(rows.begin(), rows.end(), k) == rows.end()) {
-            t = tk;
-            blocking = k;
-          }
-        }
-        if (blocking >= 0) blocked.push_back(BlockedRow{static_cast<Index>(b), offset, width, blocking, t});
+        const PatternCone::Crossing crossing = cone(pattern_of(col)).first_crossing(u, d, rows);
+        if (crossing.row >= 0)
+          blocked.push_back(BlockedRow{static_cast<Index>(b), offset, width, crossing.row, crossing.t});
       }
       offset += width;
     }

@@ -35,8 +35,7 @@ inline Scalar dual_scaling(Scalar max_bound, Scalar beta) {
 // and projects only when that bound is above the threshold.
 struct ConeBoundCache {
   std::vector<Index> rows;
-  Eigen::MatrixXd columns;  // (g, |R|): a_k for k in R
-  Eigen::MatrixXd solve;    // (|R|, g): z = solve * c minimises ||c + columns z||
+  Eigen::MatrixXd solve;  // (|R|, g): z = solve * c minimises ||c + A_R^T z|| (A_R read from X)
 };
 
 // Certified upper bound on max_{u in K, ||u|| <= 1} c^T u: ||c|| (mu = 0) when that is already at

@@ -35,12 +35,17 @@ struct PatternCone {
   Index n_rows() const { return X.rows(); }
   Index dim() const { return X.cols(); }
   Scalar sign(Index k) const { return patterns.active(k, index) ? Scalar{1} : Scalar{-1}; }
-  // out[k] = a_k^T u for every row: one matrix-vector product, then the signs from the bitset.
-  void products(const Vector& u, Vector& out) const;
-  // Both a_k^T u and a_k^T d in one pass over X.
-  void products(const Vector& u, const Vector& d, Vector& au, Vector& ad) const;
   // Most negative (a_k^T u) / (||x_k|| ||u||) over the rows, clipped at 0: the relative violation.
   Scalar relative_violation(const Vector& u) const;
+  // Ratio test of the step u + t d, t in [0, 1]: the first row (smallest t, then lowest index)
+  // that the step crosses, among the rows it moves towards (a_k^T d < -1e-12 ||x_k|| ||d||; rows
+  // it runs parallel to have a_k^T d at round-off level and do not block) and not in `excluded`.
+  // t = max(0, a_k^T u) / (-a_k^T d). Row blocks of X at a time: no length-n temporaries.
+  struct Crossing {
+    Scalar t = 1;
+    Index row = -1;  // -1: the whole step stays in the cone
+  };
+  Crossing first_crossing(const Vector& u, const Vector& d, const std::vector<Index>& excluded) const;
 };
 
 struct ConeProjection {
