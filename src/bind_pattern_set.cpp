@@ -2,10 +2,14 @@
 #include "pybind11.hpp"
 
 #include <dualnet/pattern_set.hpp>
+#include <dualnet/pattern_set_ops.hpp>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 using dualnet::Index;
+using dualnet::MatrixCRef;
 using dualnet::PatternSet;
 using dualnet::Word;
 
@@ -78,6 +82,38 @@ py::array_t<double> gates_array(const PatternSet& set) {
   return out;
 }
 
+py::array_t<Index> index_array(const std::vector<Index>& values) {
+  return py::array_t<Index>(static_cast<py::ssize_t>(values.size()), values.data());
+}
+
+// The bitsets as words (P, ceil(n / 64)), pattern-major as stored: the pickled state.
+py::array_t<std::uint64_t> words_array(const PatternSet& set) {
+  py::array_t<std::uint64_t> out({set.size(), set.words_per_pattern()});
+  std::copy(set.words().begin(), set.words().end(), out.mutable_data());
+  return out;
+}
+
+PatternSet from_words(Index n_rows, py::array_t<std::uint64_t, py::array::c_style> words,
+                      py::array_t<double, py::array::c_style> gates) {
+  if (words.ndim() != 2 || gates.ndim() != 2)
+    throw std::invalid_argument("words and gates must be 2-D");
+  PatternSet set(n_rows, gates.shape(0));
+  const Index p = words.shape(0);
+  if (words.shape(1) != set.words_per_pattern() || gates.shape(1) != p)
+    throw std::invalid_argument("words has shape (" + std::to_string(p) + ", " +
+                                std::to_string(words.shape(1)) + ") and gates has " +
+                                std::to_string(gates.shape(1)) + " columns for " +
+                                std::to_string(n_rows) + " rows");
+  set.reserve(p);
+  std::vector<double> gate(static_cast<std::size_t>(set.gate_dim()));
+  auto gv = gates.unchecked<2>();
+  for (Index i = 0; i < p; ++i) {
+    for (Index j = 0; j < set.gate_dim(); ++j) gate[static_cast<std::size_t>(j)] = gv(j, i);
+    set.push_back(words.data(i, 0), gate.data());
+  }
+  return set;
+}
+
 }  // namespace
 
 void bind_pattern_set(py::module_& m) {
@@ -96,5 +132,37 @@ void bind_pattern_set(py::module_& m) {
         auto ov = out.mutable_unchecked<1>();
         for (Index i = 0; i < set.size(); ++i) ov(i) = set.count(i);
         return out;
-      }, "Number of active rows of each pattern, shape (P,).");
+      }, "Number of active rows of each pattern, shape (P,).")
+      .def("subset", [](const PatternSet& set, const std::vector<Index>& indices) {
+        return dualnet::select_patterns(set, indices);
+      }, py::arg("indices"), "A new set of the patterns (and gates) at `indices`, in that order.")
+      .def("hashes", [](const PatternSet& set) {
+        const std::vector<std::uint64_t> h = dualnet::pattern_hashes(set);
+        return py::array_t<std::uint64_t>(static_cast<py::ssize_t>(h.size()), h.data());
+      }, "A 64-bit hash of each pattern's bits (gates ignored), shape (P,).")
+      .def("first_occurrences", [](const PatternSet& set) {
+        return index_array(dualnet::first_occurrences(set));
+      }, "Increasing indices of the first occurrence of each distinct pattern (bits compared "
+         "exactly, gates ignored).")
+      .def("find", [](const PatternSet& set, const PatternSet& queries) {
+        return index_array(dualnet::find_patterns(set, queries));
+      }, py::arg("queries"),
+         "For each pattern of `queries`, the last index of this set with the same bits, or -1.")
+      .def_static("from_gates", [](const MatrixCRef& X, const MatrixCRef& gates) {
+        // Safe without the GIL: X and gates are views of arrays the caller keeps alive for the
+        // call, and the core touches no Python object.
+        return without_gil([&] { return dualnet::patterns_of_gates(X, gates); });
+      }, py::arg("X").noconvert(), py::arg("gates"),
+         "The patterns 1[X g >= 0] of the gates (columns of `gates`, (g, m)), with their gates.")
+      .def("words", &words_array, "The bitsets as uint64 words, shape (P, ceil(n / 64)).")
+      .def(py::pickle(
+          [](const PatternSet& set) {
+            return py::make_tuple(set.n_rows(), words_array(set), gates_array(set));
+          },
+          [](const py::tuple& state) {
+            if (state.size() != 3) throw std::invalid_argument("PatternSet: invalid state");
+            return from_words(state[0].cast<Index>(),
+                              state[1].cast<py::array_t<std::uint64_t, py::array::c_style>>(),
+                              state[2].cast<py::array_t<double, py::array::c_style>>());
+          }));
 }

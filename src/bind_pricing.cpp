@@ -4,6 +4,7 @@
 #include "pybind11.hpp"
 
 #include <dualnet/pattern_distance.hpp>
+#include <dualnet/pattern_set_ops.hpp>
 #include <dualnet/pricing.hpp>
 
 #include <cstdint>
@@ -57,16 +58,11 @@ py::tuple price(const MatrixCRef& X, const VectorCRef& dual, Scalar beta,
 }
 
 PatternSet append(const PatternSet& first, const PatternSet& second) {
-  if (first.n_rows() != second.n_rows() || first.gate_dim() != second.gate_dim())
-    throw std::invalid_argument(
-        "append_patterns: the sets have (n_rows, gate_dim) = (" + std::to_string(first.n_rows()) +
-        ", " + std::to_string(first.gate_dim()) + ") and (" + std::to_string(second.n_rows()) +
-        ", " + std::to_string(second.gate_dim()) + ")");
-  PatternSet out(first.n_rows(), first.gate_dim());
-  out.reserve(first.size() + second.size());
-  for (const PatternSet* set : {&first, &second})
-    for (Index i = 0; i < set->size(); ++i) out.push_back(set->pattern(i), set->gate(i));
-  return out;
+  try {
+    return dualnet::concatenate_patterns(first, second);
+  } catch (const std::invalid_argument& exc) {
+    throw std::invalid_argument(std::string("append_patterns: ") + exc.what());
+  }
 }
 
 }  // namespace

@@ -1,6 +1,13 @@
 #include <dualnet/block_products.hpp>
 #include <dualnet/memory_budget.hpp>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32)
+#define DUALNET_X86_KERNELS 1
+#include <immintrin.h>
+// Functions compiled for the instruction sets the vectorised kernels below need.
+#define DUALNET_VECTOR_TARGET __attribute__((target("avx2,fma,popcnt,bmi")))
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -10,6 +17,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace dualnet {
@@ -27,11 +35,12 @@ constexpr int kDenseWordRows = 24;
 // rows (bits == kAllOnes: every row) and row(k) for each active row of the other words; rows
 // past n are never active (PatternSet keeps those bits zero).
 template <class Dense, class Row>
-void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row) {
+void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row, Index word0 = 0,
+                 Index word1 = -1) {
   const Word* mask = patterns.pattern(i);
-  const Index words = patterns.words_per_pattern();
+  const Index words = word1 < 0 ? patterns.words_per_pattern() : word1;
   const Index full_words = patterns.n_rows() / kWordBits;  // words with 64 rows inside n
-  for (Index w = 0; w < words; ++w) {
+  for (Index w = word0; w < words; ++w) {
     Word bits = mask[w];
     const Index base = w * kWordBits;
     if (w < full_words && __builtin_popcountll(bits) >= kDenseWordRows) {
@@ -45,6 +54,163 @@ void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row) 
   }
 }
 
+#ifdef DUALNET_X86_KERNELS
+// Hand-vectorised block products for x86-64 processors with AVX2, FMA, POPCNT and BMI (every
+// processor with AVX2 has the other three), selected at run time
+// (the library is compiled for the baseline instruction set, so Eigen's own kernels use SSE2
+// only). They walk the set bits of the pattern's words, so a block costs its n_i active rows
+// whatever the pattern's density, and they hold a row of X in g / 4 registers of four doubles
+// (the last one loaded under a lane mask): g <= 4 * kMaxVectors.
+constexpr int kMaxVectors = 8;
+
+bool has_avx2_fma() {
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
+  }();
+  return supported;
+}
+
+// Lanes of the last vector of a row inside the row (g - 4 (NV - 1) of them).
+DUALNET_VECTOR_TARGET inline __m256i tail_lanes(Index g, int nv) {
+  const long long left = static_cast<long long>(g) - 4LL * (nv - 1);
+  return _mm256_set_epi64x(left > 3 ? -1 : 0, left > 2 ? -1 : 0, left > 1 ? -1 : 0, -1);
+}
+
+// The last group of four entries of a row: a plain load when g is a multiple of 4 (Full), else
+// a load under the lane mask (lanes past g read as 0, nothing past the row is touched).
+template <bool Full>
+DUALNET_VECTOR_TARGET inline __m256d load_last(const Scalar* p, __m256i tail) {
+  if constexpr (Full) {
+    return _mm256_loadu_pd(p);
+  } else {
+    return _mm256_maskload_pd(p, tail);
+  }
+}
+
+// out (+)= sum over the set bits k of mask in words [w0, w1) of r_k x_k (g entries): added to out
+// if accumulate, written over it otherwise.
+template <int NV, bool Full>
+DUALNET_VECTOR_TARGET void gradient_avx2(const Scalar* x, Index g, const Word* mask, Index w0,
+                                         Index w1, const Scalar* r, Scalar* out, bool accumulate) {
+  const __m256i tail = tail_lanes(g, NV);
+  __m256d even[NV], odd[NV];  // two chains of accumulators: rows alternate between them
+  for (int v = 0; v < NV; ++v) even[v] = odd[v] = _mm256_setzero_pd();
+  if (accumulate) {
+    for (int v = 0; v + 1 < NV; ++v) even[v] = _mm256_loadu_pd(out + 4 * v);
+    even[NV - 1] = _mm256_maskload_pd(out + 4 * (NV - 1), tail);
+  }
+  for (Index w = w0; w < w1; ++w) {
+    Word bits = mask[w];
+    const Index base = w * kWordBits;
+    while (bits) {
+      const Index k0 = base + __builtin_ctzll(bits);
+      bits &= bits - 1;
+      const __m256d c0 = _mm256_set1_pd(r[k0]);
+      const Scalar* x0 = x + k0 * g;
+      if (bits) {
+        const Index k1 = base + __builtin_ctzll(bits);
+        bits &= bits - 1;
+        const __m256d c1 = _mm256_set1_pd(r[k1]);
+        const Scalar* x1 = x + k1 * g;
+        for (int v = 0; v + 1 < NV; ++v) {
+          even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
+          odd[v] = _mm256_fmadd_pd(c1, _mm256_loadu_pd(x1 + 4 * v), odd[v]);
+        }
+        even[NV - 1] =
+            _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
+        odd[NV - 1] =
+            _mm256_fmadd_pd(c1, load_last<Full>(x1 + 4 * (NV - 1), tail), odd[NV - 1]);
+      } else {
+        for (int v = 0; v + 1 < NV; ++v)
+          even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
+        even[NV - 1] =
+            _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
+      }
+    }
+  }
+  for (int v = 0; v + 1 < NV; ++v) _mm256_storeu_pd(out + 4 * v, _mm256_add_pd(even[v], odd[v]));
+  _mm256_maskstore_pd(out + 4 * (NV - 1), tail, _mm256_add_pd(even[NV - 1], odd[NV - 1]));
+}
+
+// x_k^T u for one row, as a vector whose four lanes sum to it.
+template <int NV, bool Full>
+DUALNET_VECTOR_TARGET inline __m256d row_dot(const Scalar* xk, const __m256d* u, __m256i tail) {
+  __m256d acc = _mm256_mul_pd(load_last<Full>(xk + 4 * (NV - 1), tail), u[NV - 1]);
+  for (int v = 0; v + 1 < NV; ++v) acc = _mm256_fmadd_pd(_mm256_loadu_pd(xk + 4 * v), u[v], acc);
+  return acc;
+}
+
+// r_k += alpha x_k^T u for the set bits k of mask in words [w0, w1).
+template <int NV, bool Full>
+DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word* mask, Index w0,
+                                           Index w1, const Scalar* u_in, Scalar alpha, Scalar* r) {
+  const __m256i tail = tail_lanes(g, NV);
+  __m256d u[NV];
+  for (int v = 0; v + 1 < NV; ++v) u[v] = _mm256_loadu_pd(u_in + 4 * v);
+  u[NV - 1] = _mm256_maskload_pd(u_in + 4 * (NV - 1), tail);
+  const __m256d scale = _mm256_set1_pd(alpha);
+  for (Index w = w0; w < w1; ++w) {
+    Word bits = mask[w];
+    const Index base = w * kWordBits;
+    // Four rows at a time: four dot products reduced together into one vector.
+    while (__builtin_popcountll(bits) >= 4) {
+      Index k[4];
+      for (int t = 0; t < 4; ++t) {
+        k[t] = base + __builtin_ctzll(bits);
+        bits &= bits - 1;
+      }
+      const __m256d a0 = row_dot<NV, Full>(x + k[0] * g, u, tail);
+      const __m256d a1 = row_dot<NV, Full>(x + k[1] * g, u, tail);
+      const __m256d a2 = row_dot<NV, Full>(x + k[2] * g, u, tail);
+      const __m256d a3 = row_dot<NV, Full>(x + k[3] * g, u, tail);
+      const __m256d h01 = _mm256_hadd_pd(a0, a1);  // a0 01, a1 01, a0 23, a1 23
+      const __m256d h23 = _mm256_hadd_pd(a2, a3);
+      const __m256d sums = _mm256_add_pd(_mm256_permute2f128_pd(h01, h23, 0x20),
+                                         _mm256_permute2f128_pd(h01, h23, 0x31));
+      alignas(32) Scalar s[4];
+      _mm256_store_pd(s, _mm256_mul_pd(scale, sums));
+      for (int t = 0; t < 4; ++t) r[k[t]] += s[t];
+    }
+    while (bits) {
+      const Index k0 = base + __builtin_ctzll(bits);
+      bits &= bits - 1;
+      const __m256d a = row_dot<NV, Full>(x + k0 * g, u, tail);
+      const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+      r[k0] += alpha * _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
+    }
+  }
+}
+
+using GradientKernel = void (*)(const Scalar*, Index, const Word*, Index, Index, const Scalar*,
+                                Scalar*, bool);
+using PredictionKernel = void (*)(const Scalar*, Index, const Word*, Index, Index, const Scalar*,
+                                  Scalar, Scalar*);
+
+// Entry 2 (NV - 1) + Full of each table: the kernel for rows of NV groups of four.
+template <int... K>
+constexpr std::array<GradientKernel, sizeof...(K)> gradient_table(
+    std::integer_sequence<int, K...>) {
+  return {&gradient_avx2<K / 2 + 1, K % 2 == 1>...};
+}
+template <int... K>
+constexpr std::array<PredictionKernel, sizeof...(K)> prediction_table(
+    std::integer_sequence<int, K...>) {
+  return {&prediction_avx2<K / 2 + 1, K % 2 == 1>...};
+}
+constexpr auto kGradientKernels = gradient_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
+constexpr auto kPredictionKernels =
+    prediction_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
+
+// 1 + the index of the kernels for rows of g entries in the tables above, or 0 if no vectorised
+// kernel applies.
+int vector_kernel(Index g) {
+  if (g < 1 || g > 4 * kMaxVectors || !has_avx2_fma()) return 0;
+  return static_cast<int>(2 * ((g + 3) / 4 - 1) + (g % 4 == 0 ? 1 : 0)) + 1;
+}
+#endif
+
 // Row-chunk geometry of all_block_gradients. Sub-chunks of two words (128 rows) and pattern
 // panels of 256: the dense 0/1 panel (128 x 256 doubles, 256 kB) and the scaled rows stay in
 // cache while the GEMM runs. A task is a run of sub-chunks whose length depends on n only (about
@@ -52,6 +218,10 @@ void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row) 
 // partial sums take kWave * g * P scalars whatever n is.
 constexpr Index kSubWords = 2, kSubRows = kSubWords * kWordBits, kPanel = 256;
 constexpr Index kMinTaskRows = 4096, kTargetTasks = 64, kWave = 16;
+
+// Words per row chunk of the products that walk active rows block by block (1024 rows: 160 kB
+// of X at g = 20, so the chunk's rows stay in cache while every block visits them).
+constexpr Index kChunkWords = 16;
 
 Index task_rows_for(Index n) {
   Index rows = std::max(kMinTaskRows, (n + kTargetTasks - 1) / kTargetTasks);
@@ -128,6 +298,20 @@ void gradients_of_rows(const MatrixCRef& X, const PatternSet& patterns, const Sc
   const Index p = patterns.size();
   out.setZero();
   const Index words = patterns.words_per_pattern();
+#ifdef DUALNET_X86_KERNELS
+  if (const int nv = vector_kernel(X.cols())) {
+    // Row chunks of kChunkWords words (their rows of X stay in cache while every pattern walks
+    // its set bits in them): only the active rows are multiplied, no 0/1 panel is expanded.
+    const GradientKernel kernel = kGradientKernels[static_cast<std::size_t>(nv - 1)];
+    const Index word_end = std::min(words, (row_end + kWordBits - 1) / kWordBits);
+    for (Index w0 = row0 / kWordBits; w0 < word_end; w0 += kChunkWords) {
+      const Index w1 = std::min(word_end, w0 + kChunkWords);
+      for (Index c = 0; c < p; ++c)
+        kernel(X.data(), X.cols(), patterns.pattern(c), w0, w1, r, out.col(c).data(), true);
+    }
+    return;
+  }
+#endif
   for (Index sub0 = row0; sub0 < row_end; sub0 += kSubRows) {
     const Index rows = std::min(kSubRows, row_end - sub0);
     for (Index k = 0; k < rows; ++k) scratch.scaled.row(k) = r[sub0 + k] * X.row(sub0 + k);
@@ -159,6 +343,13 @@ void gradients_of_rows(const MatrixCRef& X, const PatternSet& patterns, const Sc
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
                     Scalar* out, Vector* /*workspace*/) {
   const Index g = X.cols();
+#ifdef DUALNET_X86_KERNELS
+  if (const int nv = vector_kernel(g)) {
+    kGradientKernels[static_cast<std::size_t>(nv - 1)](X.data(), g, patterns.pattern(i), 0,
+                                                      patterns.words_per_pattern(), r, out, false);
+    return;
+  }
+#endif
   const Scalar* x = X.data();
   Eigen::Map<Vector> result(out, g);
   result.setZero();
@@ -184,7 +375,28 @@ void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, co
 
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
                           const Scalar* u, Scalar alpha, Scalar* r, Vector* /*workspace*/) {
+  add_block_prediction_words(X, patterns, i, u, alpha, r, 0, patterns.words_per_pattern());
+}
+
+bool vectorised_block_products(Index g) {
+#ifdef DUALNET_X86_KERNELS
+  return vector_kernel(g) != 0;
+#else
+  return g < 0;  // never
+#endif
+}
+
+void add_block_prediction_words(const MatrixCRef& X, const PatternSet& patterns, Index i,
+                                const Scalar* u, Scalar alpha, Scalar* r, Index word0,
+                                Index word1) {
   const Index g = X.cols();
+#ifdef DUALNET_X86_KERNELS
+  if (const int nv = vector_kernel(g)) {
+    kPredictionKernels[static_cast<std::size_t>(nv - 1)](X.data(), g, patterns.pattern(i), word0,
+                                                        word1, u, alpha, r);
+    return;
+  }
+#endif
   const Scalar* x = X.data();
   const Eigen::Map<const Vector> weights(u, g);
   alignas(64) Scalar products[kWordBits];
@@ -205,7 +417,8 @@ void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index
         Scalar s = 0;
         for (Index j = 0; j < g; ++j) s += xk[j] * u[j];
         r[k] += alpha * s;
-      });
+      },
+      word0, word1);
 }
 
 Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i) {
@@ -282,6 +495,41 @@ void all_block_gradients(const MatrixCRef& X, const PatternSet& patterns, const 
     // Fixed-order reduction: task order, whatever thread computed each partial.
     for (Index k = 0; k < wave; ++k) gradients += partials[static_cast<std::size_t>(k)];
   }
+}
+
+void add_block_predictions(const MatrixCRef& X, const PatternSet& patterns,
+                           const std::vector<Index>& indices,
+                           const std::vector<const Scalar*>& weights,
+                           const std::vector<Scalar>& alphas, Scalar* r, Index n_threads) {
+  const Index count = static_cast<Index>(indices.size());
+  if (static_cast<Index>(weights.size()) != count || static_cast<Index>(alphas.size()) != count)
+    throw std::invalid_argument("add_block_predictions: " + std::to_string(indices.size()) +
+                                " indices but " + std::to_string(weights.size()) +
+                                " weights and " + std::to_string(alphas.size()) + " alphas");
+  if (n_threads < 0)
+    throw std::invalid_argument("n_threads must be >= 0 (0: one per core), got " +
+                                std::to_string(n_threads));
+  const Index words = patterns.words_per_pattern();
+  if (count == 0 || words == 0) return;
+  const Index chunks = (words + kChunkWords - 1) / kChunkWords;
+  auto chunk = [&](Index c) {
+    const Index w0 = c * kChunkWords, w1 = std::min(words, w0 + kChunkWords);
+    for (Index b = 0; b < count; ++b)
+      add_block_prediction_words(X, patterns, indices[static_cast<std::size_t>(b)],
+                                 weights[static_cast<std::size_t>(b)],
+                                 alphas[static_cast<std::size_t>(b)], r, w0, w1);
+  };
+  // At least kMinTaskRows rows per thread: below that, starting a thread costs more than it saves.
+  const Index threads = std::min(n_threads == 0 ? default_thread_count() : n_threads,
+                                 std::max<Index>(1, patterns.n_rows() / kMinTaskRows));
+  if (threads <= 1) {
+    for (Index c = 0; c < chunks; ++c) chunk(c);
+    return;
+  }
+  auto work = [&](Index t) {
+    for (Index c = t; c < chunks; c += threads) chunk(c);
+  };
+  run_in_threads(threads, work);
 }
 
 }  // namespace dualnet

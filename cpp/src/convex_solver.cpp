@@ -274,11 +274,17 @@ class Engine {
   // r = y - sum_j s_j D_i X u_j, from scratch (no drift in the certified quantities).
   void refresh_residual() {
     r_ = y_;
+    std::vector<Index> indices;
+    std::vector<const Scalar*> weights;
+    std::vector<Scalar> alphas;
     for (Index j = 0; j < nb_; ++j) {
       if (u_.col(j).squaredNorm() == 0) continue;
-      add_block_prediction(X_, patterns_, pattern_of(j), u_.col(j).data(), -sign_of(j), r_.data(),
-                           &workspace_);
+      indices.push_back(pattern_of(j));
+      weights.push_back(u_.col(j).data());
+      alphas.push_back(-sign_of(j));
     }
+    // All blocks in one pass over the rows (the same sums as block by block).
+    add_block_predictions(X_, patterns_, indices, weights, alphas, r_.data(), settings_.n_threads);
     Scalar penalty = 0;
     for (Index j = 0; j < nb_; ++j) penalty += u_.col(j).norm();
     primal_ = 0.5 * r_.squaredNorm() + beta_ * penalty;
@@ -538,12 +544,26 @@ class Engine {
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    // The dense design is also kept below an eighth of X (or 2^18 entries, 2 MiB), so that on
-    // large n it does not dominate the solve's memory.
+    // Direct branch while the reduced Gram matrix is small (m <= 1024: 8 MiB) and forming it
+    // (n m^2 / 2 multiply-adds at matrix-multiply speed) costs at most ~100 matrix-free Hessian
+    // products of the CG branch; the CG branch otherwise.
+    const double gram_cost = 0.25 * nm * static_cast<double>(m);
+    const double product_cost = static_cast<double>(n_) * static_cast<double>(g_) *
+                                static_cast<double>(support.size());
     const double design_cap =
         std::max(262144.0, 0.125 * static_cast<double>(n_) * static_cast<double>(g_));
-    if (nm > 2e6 || nm * static_cast<double>(m) > 5e7 || nm > design_cap)
-      return newton_cg(support, bases, m, accepted, pruned);
+    if (!relu_ && m <= 1024 && gram_cost <= 100 * product_cost)
+      return newton_direct(support, bases, m, accepted, pruned);
+    if (relu_ && nm <= 2e6 && nm * static_cast<double>(m) <= 5e7 && nm <= design_cap)
+      return newton_dense(support, bases, m, accepted, pruned);
+    return newton_cg(support, bases, m, accepted, pruned);
+  }
+
+  // The original small-problem branch for the ReLU program: the dense reduced design (n x m)
+  // and Levenberg-Marquardt-damped Newton steps, each block stopped at its own first cone row.
+  double newton_dense(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
+                      Index m, bool& accepted, bool& pruned) {
+    const double nm = static_cast<double>(n_) * static_cast<double>(m);
     double cost = 0.5 * nm * static_cast<double>(m);
     Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_, m);
     Vector z(m);
@@ -663,6 +683,215 @@ class Engine {
     // The Newton iterations have stopped on these faces; a tight row whose multiplier is negative
     // is released (the active-set method's other half), and the polish restarts without it.
     if (relu_ && release_rows(support)) pruned = true;
+    return cost;
+  }
+
+  // The small-problem branch of newton_polish: Newton's method on the reduced coordinates z in
+  // Gram space. G = (A Z)^T (A Z) and c = (A Z)^T y are formed once over row chunks (no n x m
+  // design is kept); then the objective 1/2 z^T G z - c^T z + beta sum_j ||z_j|| (up to the
+  // constant 1/2 ||y||^2), its gradient and Hessian cost O(m^2) and each step one m x m
+  // factorisation, whatever n. Near-duplicate blocks (patterns a few rows apart) make G nearly
+  // singular, which slows the block sweeps to a crawl but not an exact solve. The support is
+  // updated as in an active-set method for the group lasso:
+  //  - a block whose exact minimiser given the others is 0 (||c_j - (G z)_j + G_jj z_j|| <= beta)
+  //    is set to 0;
+  //  - a step that takes a block close to the origin (the segment z_j + t p_j passes within half
+  //    of ||z_j|| of 0, the smooth model of its norm breaking down there) is cut at the closest
+  //    point and the block is set to 0 (a ratio test on the group norms);
+  //  - ReLU: a step that would cross a row of a block's cone stops at the first such row, which
+  //    joins the block's tight rows (the polish then restarts on new bases).
+  // Every step is kept only if the Gram-space objective decreases (backtracking), and the final
+  // point only if try_iterate finds the exact objective lower; otherwise its residual is still
+  // offered to the next certificate as a dual candidate (it is the residual of a nearly exact
+  // support solve, the point that closes the gap when the primal is already accurate).
+  double newton_direct(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
+                       Index m, bool& accepted, bool& pruned) {
+    const Index k = static_cast<Index>(support.size());
+    std::vector<Index> offsets(static_cast<std::size_t>(k + 1), 0);
+    for (Index b = 0; b < k; ++b)
+      offsets[static_cast<std::size_t>(b + 1)] =
+          offsets[static_cast<std::size_t>(b)] + bases[static_cast<std::size_t>(b)].cols();
+    auto offset_of = [&](Index b) { return offsets[static_cast<std::size_t>(b)]; };
+    auto width_of = [&](Index b) { return bases[static_cast<std::size_t>(b)].cols(); };
+
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
+    Vector c = Vector::Zero(m);
+    constexpr Index kChunk = 256;
+    Eigen::MatrixXd chunk(std::min(kChunk, n_), m);
+    for (Index start = 0; start < n_; start += kChunk) {
+      poll();
+      const Index rows = std::min(kChunk, n_ - start);
+      for (Index b = 0; b < k; ++b) {
+        const Index col = support[static_cast<std::size_t>(b)], i = pattern_of(col);
+        auto block = chunk.block(0, offset_of(b), rows, width_of(b));
+        block.noalias() = X_.middleRows(start, rows) * bases[static_cast<std::size_t>(b)];
+        if (sign_of(col) < 0) block = -block;
+        for (Index t = 0; t < rows; ++t)
+          if (!patterns_.active(start + t, i)) block.row(t).setZero();
+      }
+      const auto used = chunk.topRows(rows);
+      gram.selfadjointView<Eigen::Lower>().rankUpdate(used.transpose());
+      c.noalias() += used.transpose() * y_.segment(start, rows);
+    }
+    gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+    const double mm = static_cast<double>(m) * static_cast<double>(m);
+    double cost = static_cast<double>(n_) * static_cast<double>(m) *
+                      (static_cast<double>(g_) + 0.25 * static_cast<double>(m));
+
+    Vector z(m);
+    for (Index b = 0; b < k; ++b)
+      z.segment(offset_of(b), width_of(b)) =
+          bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
+    std::vector<char> alive(static_cast<std::size_t>(k), 0);
+    for (Index b = 0; b < k; ++b)
+      alive[static_cast<std::size_t>(b)] = z.segment(offset_of(b), width_of(b)).squaredNorm() > 0;
+    auto objective = [&](const Vector& x) {
+      Scalar penalty = 0;
+      for (Index b = 0; b < k; ++b) penalty += x.segment(offset_of(b), width_of(b)).norm();
+      return 0.5 * x.dot(gram * x) - c.dot(x) + beta_ * penalty;
+    };
+    std::vector<BlockedRow> rows_to_add;
+    bool moved = false;
+    for (int iteration = 0; iteration < 50; ++iteration) {
+      poll();
+      const Vector gz = gram * z;
+      cost += mm;
+      bool zeroed = false;
+      for (Index b = 0; b < k; ++b) {
+        if (!alive[static_cast<std::size_t>(b)]) continue;
+        const Index o = offset_of(b), w = width_of(b);
+        const Vector linear = c.segment(o, w) - gz.segment(o, w) + gram.block(o, o, w, w) * z.segment(o, w);
+        if (linear.norm() > beta_) continue;
+        z.segment(o, w).setZero();
+        alive[static_cast<std::size_t>(b)] = 0;
+        zeroed = moved = true;
+      }
+      if (zeroed) continue;
+      std::vector<Index> coords;  // reduced coordinates of the blocks still nonzero
+      Vector gradient = gz - c;
+      for (Index b = 0; b < k; ++b) {
+        if (!alive[static_cast<std::size_t>(b)]) continue;
+        const Index o = offset_of(b), w = width_of(b);
+        gradient.segment(o, w) += (beta_ / z.segment(o, w).norm()) * z.segment(o, w);
+        for (Index t = 0; t < w; ++t) coords.push_back(o + t);
+      }
+      const Index ma = static_cast<Index>(coords.size());
+      if (ma == 0) break;
+      Eigen::MatrixXd hessian(ma, ma);
+      Vector rhs(ma);
+      for (Index a = 0; a < ma; ++a) {
+        rhs[a] = -gradient[coords[static_cast<std::size_t>(a)]];
+        for (Index q = 0; q < ma; ++q)
+          hessian(a, q) = gram(coords[static_cast<std::size_t>(a)], coords[static_cast<std::size_t>(q)]);
+      }
+      // The penalty's curvature beta / ||z_j|| (I - z_j z_j^T / ||z_j||^2) on each block.
+      for (Index b = 0, at = 0; b < k; ++b) {
+        if (!alive[static_cast<std::size_t>(b)]) continue;
+        const Index w = width_of(b);
+        const Vector zb = z.segment(offset_of(b), w);
+        const Scalar norm = zb.norm();
+        hessian.block(at, at, w, w) += (beta_ / norm) * (Eigen::MatrixXd::Identity(w, w) - zb * zb.transpose() / (norm * norm));
+        at += w;
+      }
+      // Converged: the gradient is at round-off level of its terms.
+      if (rhs.norm() <= 1e-13 * (c.norm() + beta_ * std::sqrt(static_cast<Scalar>(k)))) break;
+      hessian.diagonal().array() += 1e-14 * hessian.diagonal().maxCoeff() + kTiny;
+      cost += static_cast<double>(ma) * static_cast<double>(ma) * static_cast<double>(ma) / 3;
+      const Vector step_a = hessian.ldlt().solve(rhs);
+      if (!step_a.allFinite()) break;
+      Vector step = Vector::Zero(m);
+      for (Index a = 0; a < ma; ++a) step[coords[static_cast<std::size_t>(a)]] = step_a[a];
+      // Ratio tests: the first block to pass near the origin, and (ReLU) the first cone row.
+      Scalar limit = 1;
+      Index closing = -1;
+      for (Index b = 0; b < k; ++b) {
+        if (!alive[static_cast<std::size_t>(b)]) continue;
+        const Index o = offset_of(b), w = width_of(b);
+        const Scalar pp = step.segment(o, w).squaredNorm();
+        if (!(pp > 0)) continue;
+        const Scalar at = -z.segment(o, w).dot(step.segment(o, w)) / pp;
+        if (at > 0 && at < limit &&
+            (z.segment(o, w) + at * step.segment(o, w)).norm() <= 0.5 * z.segment(o, w).norm()) {
+          limit = at;
+          closing = b;
+        }
+      }
+      Vector target = z + limit * step;
+      if (closing >= 0) target.segment(offset_of(closing), width_of(closing)).setZero();
+      // ReLU: each block stops at its own first row (as in the active-set method of each block);
+      // the step is then bent, but stays in the cones for every fraction of it (they are convex).
+      std::vector<BlockedRow> blocked;
+      if (relu_) {
+        cost += 2.0 * static_cast<double>(n_) * static_cast<double>(g_) * static_cast<double>(k);
+        for (const BlockedRow& item : ratio_test(support, bases, z, step)) {
+          if (item.t >= limit || item.position == closing) continue;
+          blocked.push_back(item);
+          target.segment(item.offset, item.width) =
+              z.segment(item.offset, item.width) + item.t * step.segment(item.offset, item.width);
+        }
+        bool stuck = true;  // every block that would move is held by a row already tight
+        for (Index b = 0; b < k && stuck; ++b)
+          if (target.segment(offset_of(b), width_of(b)) != z.segment(offset_of(b), width_of(b)))
+            stuck = false;
+        if (stuck && !blocked.empty()) {
+          rows_to_add = blocked;  // hold them and restart on the new bases
+          break;
+        }
+      }
+      const Scalar current = objective(z);
+      Scalar fraction = 1;
+      bool decreased = false;
+      for (int search = 0; search < 40; ++search, fraction *= 0.5) {
+        cost += mm;
+        if (objective(Vector(z + fraction * (target - z))) < current) {
+          decreased = true;
+          break;
+        }
+      }
+      if (!decreased) break;
+      z += fraction * (target - z);
+      moved = true;
+      if (fraction == 1 && closing >= 0) alive[static_cast<std::size_t>(closing)] = 0;
+      if (fraction == 1 && !blocked.empty()) {
+        rows_to_add = blocked;
+        break;
+      }
+    }
+    if (!moved) {
+      for (const BlockedRow& item : rows_to_add)
+        cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])]
+            .working_rows.push_back(item.row);
+      if (!rows_to_add.empty()) pruned = true;
+      return cost;
+    }
+    // Back to the blocks; the residual moves by the change (block products, no pass over X).
+    BlockMatrix u = u_;
+    Vector r = r_;
+    for (Index b = 0; b < k; ++b) {
+      const Index col = support[static_cast<std::size_t>(b)];
+      const Vector block = bases[static_cast<std::size_t>(b)] * z.segment(offset_of(b), width_of(b));
+      const Vector delta = block - u_.col(col);
+      if (delta.squaredNorm() == 0) continue;
+      add_block_prediction(X_, patterns_, pattern_of(col), delta.data(), -sign_of(col), r.data(),
+                           &workspace_);
+      u.col(col) = block;
+    }
+    cost += 2.0 * static_cast<double>(n_) * static_cast<double>(g_) * static_cast<double>(k);
+    std::vector<std::vector<Index>> saved;
+    for (const BlockedRow& item : rows_to_add) {
+      auto& rows = cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])].working_rows;
+      saved.push_back(rows);
+      rows.push_back(item.row);
+    }
+    if (try_iterate(u, r)) {
+      accepted = true;
+      if (!rows_to_add.empty()) pruned = true;  // new tight rows: restart on the new bases
+      return cost;
+    }
+    for (std::size_t q = 0; q < rows_to_add.size(); ++q)
+      cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(rows_to_add[q].position)])]
+          .working_rows = saved[q];
+    dual_candidate_ = r;
     return cost;
   }
 

@@ -1,6 +1,7 @@
 #include <dualnet/support_products.hpp>
 
 #include <algorithm>
+#include <vector>
 
 namespace dualnet {
 
@@ -9,6 +10,17 @@ void support_predictions(const MatrixCRef& X, const PatternSet& support, const B
   const Index n = X.rows(), k = support.size();
   std::fill(out, out + n, Scalar{0});
   if (n == 0 || k == 0) return;
+  if (vectorised_block_products(X.cols())) {
+    std::vector<Index> indices(static_cast<std::size_t>(k));
+    std::vector<const Scalar*> weights(static_cast<std::size_t>(k));
+    for (Index j = 0; j < k; ++j) {
+      indices[static_cast<std::size_t>(j)] = j;
+      weights[static_cast<std::size_t>(j)] = U.col(j).data();
+    }
+    add_block_predictions(X, support, indices, weights,
+                          std::vector<Scalar>(static_cast<std::size_t>(k), Scalar{1}), out);
+    return;
+  }
   // Chunks of four words: the (256 x k) product panel stays in cache while it is masked.
   constexpr Index kChunkWords = 4, kChunk = kChunkWords * kWordBits;
   BlockMatrix products(kChunk, k);

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._network import cone_decomposition
+from ._network import cone_decomposition_of_patterns
 from ._validation import (
     as_data_matrix,
     as_real_array,
@@ -75,8 +75,7 @@ def _neurons_of_matrix_blocks(X, patterns, V):
     columns = np.array(columns).T
     index = np.array(patterns_of)
     try:
-        v_cone, w_cone = cone_decomposition(X, patterns.masks[:, index], patterns.gates[:, index],
-                                            columns)
+        v_cone, w_cone = cone_decomposition_of_patterns(X, patterns.pattern_set, index, columns)
     except ValueError as exc:
         raise ValueError(
             "patterns: model='gated' needs a strictly interior gate for every pattern "

@@ -12,6 +12,7 @@ import numpy as np
 
 __all__ = [
     "cone_decomposition",
+    "cone_decomposition_of_patterns",
     "map_back",
     "relu_network_objective",
     "relu_network_predict",
@@ -149,4 +150,27 @@ def cone_decomposition(X, masks, gates, u) -> tuple[np.ndarray, np.ndarray]:
         tau = np.max(-Au[violated] / Ag[violated])
         v[:, i] = u[:, i] + tau * gates[:, i]
         w[:, i] = tau * gates[:, i]
+    return v, w
+
+
+def cone_decomposition_of_patterns(X, pattern_set, index, u) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cone_decomposition` of blocks u (g, m) whose column j belongs to pattern
+    ``index[j]`` of the bit-packed ``pattern_set`` (repeats allowed).
+
+    One pattern's mask (n,) is unpacked at a time, for the nonzero columns only: never the dense
+    (n, P) masks. Errors name the pattern index.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    v = np.zeros_like(u)
+    w = np.zeros_like(u)
+    gates = pattern_set.gates()
+    for j in np.flatnonzero(np.any(u != 0, axis=0)):
+        i = int(index[j])
+        mask = pattern_set.mask(i)[:, None]
+        try:
+            v_j, w_j = cone_decomposition(X, mask, gates[:, i:i + 1], u[:, j:j + 1])
+        except ValueError as exc:
+            message = str(exc).replace("[:, 0]", f"[:, {i}]").replace("pattern 0", f"pattern {i}")
+            raise ValueError(message) from None
+        v[:, j], w[:, j] = v_j[:, 0], w_j[:, 0]
     return v, w

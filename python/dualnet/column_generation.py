@@ -166,10 +166,8 @@ class ColumnGeneration:
 
 def network_patterns(Xa, first_layer, bias) -> Patterns:
     """The distinct activation patterns 1[X u_j >= 0] of a network's neurons, gates u_j."""
-    masks = Xa @ first_layer >= 0
-    _, first = np.unique(np.packbits(masks, axis=0), axis=1, return_index=True)
-    keep = np.sort(first)
-    return Patterns.from_masks(masks[:, keep], np.ascontiguousarray(first_layer[:, keep]), bias=bias)
+    own = _core.PatternSet.from_gates(Xa, np.ascontiguousarray(first_layer))
+    return Patterns(own.subset(own.first_occurrences()), exact=False, bias=bias, method="given")
 
 
 def network_blocks(Xa, patterns, first_layer, second_layer):
@@ -178,15 +176,15 @@ def network_blocks(Xa, patterns, first_layer, second_layer):
     Neuron j with pattern i adds a_j u_j to v_i (a_j > 0) or |a_j| u_j to w_i; u_j lies in the
     closed cone of its own pattern, so the blocks are feasible, predict what the network predicts,
     and their penalty beta sum ||v_i|| + ||w_i|| is at most the weight decay (triangle and AM-GM
-    inequalities)."""
-    masks = patterns.masks
-    index = {masks[:, i].tobytes(): i for i in range(masks.shape[1])}
-    g = Xa.shape[1]
-    v = np.zeros((g, masks.shape[1]))
-    w = np.zeros((g, masks.shape[1]))
-    own = Xa @ first_layer >= 0
-    for j in range(first_layer.shape[1]):
-        i = index[own[:, j].tobytes()]
+    inequalities). Every neuron's pattern must be in ``patterns`` (the last copy is used)."""
+    own = _core.PatternSet.from_gates(Xa, np.ascontiguousarray(first_layer))
+    index = patterns.pattern_set.find(own)
+    if np.any(index < 0):
+        raise ValueError("network_blocks: a neuron's activation pattern is not in patterns")
+    g, P = Xa.shape[1], len(patterns)
+    v = np.zeros((g, P))
+    w = np.zeros((g, P))
+    for j, i in enumerate(index):
         a = second_layer[j]
         if a >= 0:
             v[:, i] += a * first_layer[:, j]
@@ -201,9 +199,8 @@ def _union(first: Patterns, second: Patterns) -> Patterns:
 
 
 def _subset(patterns: Patterns, keep) -> Patterns:
-    subset = Patterns.from_masks(patterns.masks[:, keep], patterns.gates[:, keep],
-                                 bias=patterns.bias)
-    return Patterns(subset.pattern_set, exact=False, bias=patterns.bias, method="priced")
+    subset = patterns.pattern_set.subset(np.flatnonzero(keep))
+    return Patterns(subset, exact=False, bias=patterns.bias, method="priced")
 
 
 def _pad(blocks, total):

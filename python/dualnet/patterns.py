@@ -93,18 +93,9 @@ class Patterns:
         )
 
     def __reduce__(self):
-        masks = self.masks
-        state = (
-            np.packbits(masks, axis=0),
-            masks.shape[0],
-            self.gates,
-            self.exact,
-            self.bias,
-            self.method,
-            self.n_draws,
-            self.exact_count,
-        )
-        return (_restore, state)
+        # The bitsets pickle as they are stored (n P / 8 bytes), never as dense masks.
+        return (Patterns, (self.pattern_set, self.exact, self.bias, self.method, self.n_draws,
+                           self.exact_count))
 
     @classmethod
     def from_masks(cls, masks, gates=None, *, bias=False, n_features=None) -> Patterns:
@@ -156,14 +147,6 @@ class Patterns:
                 raise ValueError(f"gates has {g.shape[0]} rows but n_features={n_features}, bias={bias}")
         pattern_set = _core.PatternSet.from_masks(np.ascontiguousarray(m), np.ascontiguousarray(g))
         return cls(pattern_set, exact=False, bias=bias, method="given")
-
-
-def _restore(packed, n, gates, exact, bias, method, n_draws, exact_count) -> Patterns:
-    masks = np.unpackbits(packed, axis=0, count=n).astype(bool)
-    pattern_set = _core.PatternSet.from_masks(
-        np.ascontiguousarray(masks), np.ascontiguousarray(gates, dtype=np.float64)
-    )
-    return Patterns(pattern_set, exact, bias, method, n_draws, exact_count)
 
 
 def activation_patterns(

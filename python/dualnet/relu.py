@@ -25,7 +25,7 @@ from typing import Optional
 import numpy as np
 
 from . import _core
-from ._network import cone_decomposition, map_back, relu_network_predict
+from ._network import cone_decomposition_of_patterns, map_back, relu_network_predict
 from ._validation import (
     as_data_matrix,
     as_pattern_masks,
@@ -295,21 +295,13 @@ def _prepare(X, y, patterns, model, bias, random_state):
 
 def _gated_cone_split(X, patterns, v):
     """Cone decomposition of the gated weights v (g, P): blocks (v_cone, w_cone) in the cones."""
-    v_cone = np.zeros_like(v)
-    w_cone = np.zeros_like(v)
-    gates = patterns.gates
-    # One block at a time, its mask read from the bitsets: never the dense (n, P) masks.
-    for i in np.flatnonzero(np.any(v != 0, axis=0)):
-        mask = patterns.pattern_set.mask(int(i))[:, None]
-        try:
-            v_i, w_i = cone_decomposition(X, mask, gates[:, i:i + 1], v[:, i:i + 1])
-        except ValueError as exc:
-            raise ValueError(
-                "patterns: model='gated' needs a strictly interior gate for every pattern "
-                f"whose block leaves its cone ({str(exc).replace('[:, 0]', f'[:, {i}]')})"
-            ) from None
-        v_cone[:, i], w_cone[:, i] = v_i[:, 0], w_i[:, 0]
-    return v_cone, w_cone
+    try:
+        return cone_decomposition_of_patterns(X, patterns.pattern_set, np.arange(v.shape[1]), v)
+    except ValueError as exc:
+        raise ValueError(
+            "patterns: model='gated' needs a strictly interior gate for every pattern "
+            f"whose block leaves its cone ({exc})"
+        ) from None
 
 
 def _network_of_blocks(X, patterns, model, v, w):

@@ -7,14 +7,17 @@
 #include <dualnet/pattern_set.hpp>
 #include <dualnet/types.hpp>
 
+#include <vector>
+
 namespace dualnet {
 
 // Column-major (g, P) matrix: column i is a block vector (gradient X^T D_i r, or a weight u_i).
 using BlockMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
-// out = X^T D_i r  (g). Reads only the words of pattern i with active rows: a word with many
-// active rows (at least 24 of its 64) is one small vectorised product with the inactive rows
-// masked out, sparser words walk their set bits.
+// out = X^T D_i r  (g). Reads only the active rows of pattern i. With the vectorised kernels
+// (vectorised_block_products below) every active row is one fused multiply-add per four entries;
+// otherwise a word with many active rows (at least 24 of its 64) is one small product with the
+// inactive rows masked out and sparser words walk their set bits.
 // The workspace argument is accepted for callers that keep one and is not needed.
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
                     Scalar* out, Vector* workspace = nullptr);
@@ -22,6 +25,27 @@ void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, co
 // r += alpha * D_i X u  (only the active rows of r change, and only they are read from X).
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
                           const Scalar* u, Scalar alpha, Scalar* r, Vector* workspace = nullptr);
+
+// The same restricted to the rows of words [word0, word1) of the mask (rows 64 word0 to
+// 64 word1 - 1), for callers that walk the rows in cache-sized chunks.
+void add_block_prediction_words(const MatrixCRef& X, const PatternSet& patterns, Index i,
+                                const Scalar* u, Scalar alpha, Scalar* r, Index word0,
+                                Index word1);
+
+// r += sum_b alphas[b] * D_{indices[b]} X weights[b] (weights[b] points to g entries), over row
+// chunks of 1024 rows (each chunk's rows of X stay in cache while every block adds its
+// predictions) split over n_threads threads (0: one per core; at least 4096 rows a thread). Each
+// row of r is written by one thread and receives the blocks in the order given, so the result is
+// the same bit for bit as calling add_block_prediction block by block, for every thread count.
+void add_block_predictions(const MatrixCRef& X, const PatternSet& patterns,
+                           const std::vector<Index>& indices,
+                           const std::vector<const Scalar*>& weights,
+                           const std::vector<Scalar>& alphas, Scalar* r, Index n_threads = 0);
+
+// Whether the single-block products above run the vectorised kernels for gate dimension g
+// (x86-64 processors with AVX2 and FMA, g <= 32): they then cost the n_i active rows of the block
+// whatever its density, and walking the blocks one by one beats a dense product over all rows.
+bool vectorised_block_products(Index g);
 
 // Q = X^T D_i X  (g, g), symmetric.
 Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i);
@@ -31,7 +55,9 @@ Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i);
 Index default_thread_count();
 
 // All block gradients at once: column i of `gradients` (resized to (g, P)) is X^T D_i r.
-// Cache-blocked: a GEMM X_c^T diag(r_c) M_c over row chunks of 128 rows, with the chunk's masks
+// Cache-blocked. With the vectorised kernels: row chunks of 1024 rows, in which every pattern
+// walks its active rows (sum_i n_i * g multiply-adds, about half of n * P * g at Gaussian gates).
+// Otherwise a GEMM X_c^T diag(r_c) M_c over row chunks of 128 rows, with the chunk's masks
 // expanded to a dense 0/1 panel of at most 256 patterns, so the scaled rows and the panel stay in
 // cache: about n * P * g multiply-adds at matrix-multiply speed.
 // Multi-threaded over n_threads threads (0: default_thread_count()). Deterministic: the rows are

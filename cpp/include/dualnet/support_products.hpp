@@ -2,9 +2,11 @@
 // (the blocks a second-order step works on), for matrix-free Hessian products.
 //
 // The transpose product A^T r is all_block_gradients on the support's own PatternSet; the forward
-// product A U is done here over row chunks: one small GEMM X_chunk U (rows x k) per chunk, then
-// each column masked by its pattern's bits and summed. About n * g * k multiply-adds at
-// matrix-multiply speed plus n * k masked additions, never n * k floats stored.
+// product A U is done here over row chunks: with the vectorised block kernels
+// (vectorised_block_products), each block adds the predictions of its active rows in the chunk
+// (sum_i n_i * g multiply-adds); otherwise one small GEMM X_chunk U (rows x k) per chunk, then
+// each column masked by its pattern's bits and summed (about n * g * k multiply-adds at
+// matrix-multiply speed plus n * k masked additions). Never n * k floats stored.
 #pragma once
 
 #include <dualnet/block_products.hpp>

@@ -72,15 +72,14 @@ def pattern_constraints(Xa, dual, patterns):
     """
     from .. import _core
 
-    masks = patterns.masks
     pattern_set = patterns.pattern_set
-    g, P = Xa.shape[1], masks.shape[1]
+    g, P = Xa.shape[1], len(pattern_set)
     best = np.zeros((g, P))
     signs = np.ones(P)
     values = np.zeros(P)
     bounds = np.zeros(P)
     for i in range(P):
-        c = Xa.T @ (masks[:, i] * dual)
+        c = Xa.T @ (pattern_set.mask(i) * dual)  # one mask at a time, never the (n, P) masks
         u_plus, bound_plus = _core.project_onto_pattern_cone(Xa, pattern_set, i, c)
         u_minus, bound_minus = _core.project_onto_pattern_cone(Xa, pattern_set, i, -c)
         u_plus, u_minus = np.asarray(u_plus), np.asarray(u_minus)
