@@ -175,6 +175,7 @@ def pattern_report(patterns, X, bias) -> dict:
 
 _STOPS = {
     "no_violation": "when no violated pattern was found",
+    "near_only": "when every violated pattern found lay a few rows from one in the set",
     "gap": "on a small estimated gap to the full program",
     "stalled": "when the objective stalled",
     "max_time": "on its time budget",
@@ -193,7 +194,8 @@ def priced_report(fit, X, bias) -> dict:
               "total_at_most": float(bound) if bound > 2**53 else int(bound),
               "coverage_at_least": len(fit.patterns) / bound}
     report.update(rounds=int(pricing.n_rounds), added=int(pricing.n_added),
-                  dropped=int(pricing.n_dropped), cells_evaluated=int(pricing.n_evaluated),
+                  dropped=int(pricing.n_dropped), thinned=int(pricing.n_thinned),
+                  cells_evaluated=int(pricing.n_evaluated),
                   max_violation=float(pricing.max_violation), stop=pricing.stop)
     found = ("the last search found no violated dual constraint" if pricing.max_violation == 0
              else f"largest violation left {pricing.max_violation:.2g} (relative)")
