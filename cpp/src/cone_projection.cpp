@@ -168,7 +168,7 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       ++out.n_scans;
       candidates.clear();
       const Scalar threshold = tol * c_norm;
-      for_each_row_block(cone, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
+      auto collect = [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
         for (Index r = 0; r < rows; ++r) {
           const Index k = k0 + r;
           const Scalar v = -au[r] * cone.inverse_row_norms[k];
@@ -182,7 +182,8 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
                                              }),
                             item);
         }
-      });
+      };
+      for_each_row_block(cone, u, nullptr, collect);
       if (candidates.empty()) {
         out.converged = true;
         break;

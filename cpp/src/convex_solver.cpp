@@ -917,7 +917,8 @@ class Engine {
       if (d_norm > 0 && static_cast<Index>(rows.size()) + 1 < g_) {
         const PatternCone::Crossing crossing = cone(pattern_of(col)).first_crossing(u, d, rows);
         if (crossing.row >= 0)
-          blocked.push_back(BlockedRow{static_cast<Index>(b), offset, width, crossing.row, crossing.t});
+          blocked.push_back(
+              BlockedRow{static_cast<Index>(b), offset, width, crossing.row, crossing.t});
       }
       offset += width;
     }

@@ -76,7 +76,8 @@ std::vector<Index> find_patterns(const PatternSet& set, const PatternSet& querie
   for (Index i = 0; i < set.size(); ++i) table.emplace(hashes[static_cast<std::size_t>(i)], i);
   std::vector<Index> out(static_cast<std::size_t>(queries.size()), -1);
   for (Index q = 0; q < queries.size(); ++q) {
-    const auto range = table.equal_range(hash_words(queries.pattern(q), queries.words_per_pattern(), 0));
+    const std::uint64_t hash = hash_words(queries.pattern(q), queries.words_per_pattern(), 0);
+    const auto range = table.equal_range(hash);
     Index& found = out[static_cast<std::size_t>(q)];
     for (auto it = range.first; it != range.second; ++it)
       if (it->second > found && same_bits(set, it->second, queries, q)) found = it->second;
@@ -96,7 +97,8 @@ PatternSet patterns_of_gates(const MatrixCRef& X, const MatrixCRef& gates) {
   std::vector<Word> bits(static_cast<std::size_t>(m * words), Word{0});
   // Rows in blocks of whole words, so that a block's scores fill whole words of every pattern;
   // the (rows, m) score buffer stays at about 2^18 entries.
-  const Index block = std::max<Index>(1, std::min<Index>(64, (262144 / std::max<Index>(m, 1)) / kWordBits)) * kWordBits;
+  const Index words_per_block = std::clamp<Index>(262144 / std::max<Index>(m, 1) / kWordBits, 1, 64);
+  const Index block = words_per_block * kWordBits;
   Matrix scores;
   for (Index k0 = 0; k0 < n; k0 += block) {
     const Index rows = std::min(block, n - k0);

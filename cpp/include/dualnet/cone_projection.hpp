@@ -45,7 +45,8 @@ struct PatternCone {
     Scalar t = 1;
     Index row = -1;  // -1: the whole step stays in the cone
   };
-  Crossing first_crossing(const Vector& u, const Vector& d, const std::vector<Index>& excluded) const;
+  Crossing first_crossing(const Vector& u, const Vector& d,
+                          const std::vector<Index>& excluded) const;
 };
 
 struct ConeProjection {
