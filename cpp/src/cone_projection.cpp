@@ -1,11 +1,10 @@
 #include <dualnet/cone_projection.hpp>
+#include <dualnet/row_scan.hpp>
 
 #include <Eigen/QR>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 
 namespace dualnet {
 
@@ -17,24 +16,6 @@ Vector inverse_row_norms(const MatrixCRef& X) {
 
 namespace {
 
-// Negates the entries of rows first_row .. first_row + n - 1 that lie outside the pattern,
-// branch-free: the sign bit of each double is flipped by the complement of the mask bit.
-// first_row is a multiple of the word size.
-void apply_signs(const PatternSet& patterns, Index index, Index first_row, Scalar* values,
-                 Index n) {
-  const Word* mask = patterns.pattern(index) + first_row / kWordBits;
-  for (Index base = 0; base < n; base += kWordBits) {
-    const Word outside = ~mask[base / kWordBits];
-    const Index top = std::min(kWordBits, n - base);
-    for (Index b = 0; b < top; ++b) {
-      std::uint64_t bits;
-      std::memcpy(&bits, values + base + b, sizeof bits);
-      bits ^= ((outside >> b) & 1u) << 63;
-      std::memcpy(values + base + b, &bits, sizeof bits);
-    }
-  }
-}
-
 // Calls f(first_row, rows, au, ad) for consecutive row blocks, with au[r] = a_k^T u and (when
 // d is given) ad[r] = a_k^T d for k = first_row + r: one pass over X through a (block, 2)
 // buffer instead of length-n vectors.
@@ -42,17 +23,13 @@ template <class F>
 void for_each_row_block(const PatternCone& cone, const Vector& u, const Vector* d, F&& f) {
   constexpr Index kBlock = 4096;  // a multiple of the word size
   const Index n = cone.X.rows();
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> both(cone.X.cols(), d ? 2 : 1);
-  both.col(0) = u;
-  if (d) both.col(1) = *d;
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> products(std::min(n, kBlock), both.cols());
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> products(std::min(n, kBlock), d ? 2 : 1);
+  const Word* mask = cone.patterns.pattern(cone.index);
   for (Index k0 = 0; k0 < n; k0 += kBlock) {
     const Index rows = std::min(kBlock, n - k0);
-    products.topRows(rows).noalias() = cone.X.middleRows(k0, rows) * both;
     Scalar* au = products.col(0).data();
     Scalar* ad = d ? products.col(1).data() : nullptr;
-    apply_signs(cone.patterns, cone.index, k0, au, rows);
-    if (ad) apply_signs(cone.patterns, cone.index, k0, ad, rows);
+    signed_row_products(cone.X, mask, k0, rows, u.data(), d ? d->data() : nullptr, au, ad);
     f(k0, rows, static_cast<const Scalar*>(au), static_cast<const Scalar*>(ad));
   }
 }
@@ -62,11 +39,17 @@ void for_each_row_block(const PatternCone& cone, const Vector& u, const Vector* 
 Scalar PatternCone::relative_violation(const Vector& u) const {
   const Scalar norm_u = u.norm();
   if (norm_u == 0) return 0;
-  Scalar worst = 0;
+  // Four running maxima (rows r = j mod 4) instead of one chain of dependent max operations;
+  // the maximum does not depend on the order, so neither does the result.
+  Scalar worst[4] = {0, 0, 0, 0};
   for_each_row_block(*this, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
-    for (Index r = 0; r < rows; ++r) worst = std::max(worst, -au[r] * inverse_row_norms[k0 + r]);
+    const Scalar* inverse = inverse_row_norms.data() + k0;
+    Index r = 0;
+    for (; r + 4 <= rows; r += 4)
+      for (int j = 0; j < 4; ++j) worst[j] = std::max(worst[j], -au[r + j] * inverse[r + j]);
+    for (; r < rows; ++r) worst[0] = std::max(worst[0], -au[r] * inverse[r]);
   });
-  return worst / norm_u;
+  return std::max(std::max(worst[0], worst[1]), std::max(worst[2], worst[3])) / norm_u;
 }
 
 PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector& d,
@@ -74,11 +57,16 @@ PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector&
   Crossing out;
   const Scalar d_norm = d.norm();
   if (d_norm == 0) return out;
+  const Scalar moving = -1e-12 * d_norm;
   for_each_row_block(*this, u, &d, [&](Index k0, Index rows, const Scalar* au, const Scalar* ad) {
     for (Index r = 0; r < rows; ++r) {
       const Index k = k0 + r;
-      if (!(ad[r] * inverse_row_norms[k] < -1e-12 * d_norm)) continue;
-      const Scalar tk = std::max(Scalar{0}, au[r]) / (-ad[r]);
+      // One rarely taken branch per row: rows the step moves towards whose crossing can come
+      // before the best so far. fl(a / c) < t implies a / c < t, so a < t c and a <= fl(t c):
+      // the division-free test lets through every row the ratio test below accepts.
+      const Scalar a = std::max(Scalar{0}, au[r]), c = -ad[r];
+      if (!((ad[r] * inverse_row_norms[k] < moving) & (a <= out.t * c))) continue;
+      const Scalar tk = a / c;
       if (tk < out.t && std::find(excluded.begin(), excluded.end(), k) == excluded.end()) {
         out.t = tk;
         out.row = k;

@@ -141,6 +141,15 @@ def beta_max(
 def project_onto_pattern_cone(
     X: npt.NDArray[np.float64], patterns: PatternSet, index: int, c: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], float]: ...
+def cone_row_products(
+    X: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    index: int,
+    u: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64] | None = None,
+    *,
+    block_rows: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]: ...
 def default_memory_budget() -> int: ...
 def default_thread_count() -> int: ...
 def block_gradients(
