@@ -39,17 +39,11 @@ void for_each_row_block(const PatternCone& cone, const Vector& u, const Vector* 
 Scalar PatternCone::relative_violation(const Vector& u) const {
   const Scalar norm_u = u.norm();
   if (norm_u == 0) return 0;
-  // Four running maxima (rows r = j mod 4) instead of one chain of dependent max operations;
-  // the maximum does not depend on the order, so neither does the result.
-  Scalar worst[4] = {0, 0, 0, 0};
+  Scalar worst = 0;
   for_each_row_block(*this, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
-    const Scalar* inverse = inverse_row_norms.data() + k0;
-    Index r = 0;
-    for (; r + 4 <= rows; r += 4)
-      for (int j = 0; j < 4; ++j) worst[j] = std::max(worst[j], -au[r + j] * inverse[r + j]);
-    for (; r < rows; ++r) worst[0] = std::max(worst[0], -au[r] * inverse[r]);
+    worst = max_violation(au, inverse_row_norms.data() + k0, rows, worst);
   });
-  return std::max(std::max(worst[0], worst[1]), std::max(worst[2], worst[3])) / norm_u;
+  return worst / norm_u;
 }
 
 PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector& d,
@@ -59,17 +53,22 @@ PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector&
   if (d_norm == 0) return out;
   const Scalar moving = -1e-12 * d_norm;
   for_each_row_block(*this, u, &d, [&](Index k0, Index rows, const Scalar* au, const Scalar* ad) {
-    for (Index r = 0; r < rows; ++r) {
-      const Index k = k0 + r;
-      // One rarely taken branch per row: rows the step moves towards whose crossing can come
-      // before the best so far. fl(a / c) < t implies a / c < t, so a < t c and a <= fl(t c):
-      // the division-free test lets through every row the ratio test below accepts.
-      const Scalar a = std::max(Scalar{0}, au[r]), c = -ad[r];
-      if (!((ad[r] * inverse_row_norms[k] < moving) & (a <= out.t * c))) continue;
-      const Scalar tk = a / c;
-      if (tk < out.t && std::find(excluded.begin(), excluded.end(), k) == excluded.end()) {
-        out.t = tk;
-        out.row = k;
+    const Scalar* inverse = inverse_row_norms.data() + k0;
+    for (Index base = 0; base < rows; base += kWordBits) {
+      // The rows of this word the step moves towards whose crossing can come before the best so
+      // far: fl(a / c) < t implies a / c < t, so a < t c and a <= fl(t c), and t only decreases,
+      // so the division-free test lets through every row the ratio test below accepts.
+      Word bits = rows_crossed_before(au + base, ad + base, inverse + base,
+                                      std::min(kWordBits, rows - base), moving, out.t);
+      while (bits) {
+        const Index r = base + __builtin_ctzll(bits);
+        bits &= bits - 1;
+        const Index k = k0 + r;
+        const Scalar tk = std::max(Scalar{0}, au[r]) / (-ad[r]);
+        if (tk < out.t && std::find(excluded.begin(), excluded.end(), k) == excluded.end()) {
+          out.t = tk;
+          out.row = k;
+        }
       }
     }
   });
@@ -156,19 +155,29 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       ++out.n_scans;
       candidates.clear();
       const Scalar threshold = tol * c_norm;
+      // A row enters the list only above `floor`: the threshold, and once the list is full its
+      // smallest violation (a row at or below it would not stay). One comparison per row, taken
+      // for few rows; the list is the one that inserting every row above the threshold gives.
+      Scalar floor = threshold;
       auto collect = [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
-        for (Index r = 0; r < rows; ++r) {
-          const Index k = k0 + r;
-          const Scalar v = -au[r] * cone.inverse_row_norms[k];
-          if (!(v > threshold)) continue;
-          if (candidates.size() == kCandidates && v <= candidates.back().first) continue;
-          if (candidates.size() == kCandidates) candidates.pop_back();
-          const auto item = std::make_pair(v, k);
-          candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
-                                             [](const auto& a, const auto& b) {
-                                               return a.first > b.first;
-                                             }),
-                            item);
+        const Scalar* inverse = cone.inverse_row_norms.data() + k0;
+        for (Index base = 0; base < rows; base += kWordBits) {
+          Word bits =
+              rows_above(au + base, inverse + base, std::min(kWordBits, rows - base), floor);
+          while (bits) {
+            const Index r = base + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            const Scalar v = -au[r] * inverse[r];
+            if (!(v > floor)) continue;  // the floor rose within this word
+            if (candidates.size() == kCandidates) candidates.pop_back();
+            const auto item = std::make_pair(v, k0 + r);
+            candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
+                                               [](const auto& a, const auto& b) {
+                                                 return a.first > b.first;
+                                               }),
+                              item);
+            if (candidates.size() == kCandidates) floor = candidates.back().first;
+          }
         }
       };
       for_each_row_block(cone, u, nullptr, collect);

@@ -28,6 +28,30 @@ void apply_signs(const Word* mask, Index row0, Scalar* values, Index rows) {
   }
 }
 
+// The tests of rows [r0, rows) one by one (the fallback, and the rows past the last group of
+// four of the vectorised tests).
+Word rows_above_from(Index r0, const Scalar* a, const Scalar* inverse, Index rows, Scalar floor) {
+  Word out = 0;
+  for (Index r = r0; r < rows; ++r) out |= static_cast<Word>(-a[r] * inverse[r] > floor) << r;
+  return out;
+}
+
+Word rows_crossed_before_from(Index r0, const Scalar* au, const Scalar* ad, const Scalar* inverse,
+                              Index rows, Scalar moving, Scalar t) {
+  Word out = 0;
+  for (Index r = r0; r < rows; ++r)
+    out |= static_cast<Word>((ad[r] * inverse[r] < moving) &
+                             (std::max(Scalar{0}, au[r]) <= t * -ad[r]))
+           << r;
+  return out;
+}
+
+Scalar max_violation_from(Index r0, const Scalar* a, const Scalar* inverse, Index rows,
+                          Scalar worst) {
+  for (Index r = r0; r < rows; ++r) worst = std::max(worst, -a[r] * inverse[r]);
+  return worst;
+}
+
 #ifdef DUALNET_X86_KERNELS
 using namespace vector_kernels;
 
@@ -93,6 +117,67 @@ DUALNET_VECTOR_TARGET void signed_products_avx2(const Scalar* x, Index stride, I
   }
 }
 
+// Four lanes of a comparison mask as the low four bits of an integer.
+DUALNET_VECTOR_TARGET inline Word lane_bits(__m256d mask) {
+  return static_cast<Word>(_mm256_movemask_pd(mask));
+}
+
+DUALNET_VECTOR_TARGET Word rows_above_avx2(const Scalar* a, const Scalar* inverse, Index rows,
+                                           Scalar floor) {
+  const __m256d level = _mm256_set1_pd(floor), negate = _mm256_set1_pd(-0.0);
+  Word out = 0;
+  Index r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const __m256d v = _mm256_mul_pd(_mm256_xor_pd(negate, _mm256_loadu_pd(a + r)),
+                                    _mm256_loadu_pd(inverse + r));
+    out |= lane_bits(_mm256_cmp_pd(v, level, _CMP_GT_OQ)) << r;
+  }
+  return out | rows_above_from(r, a, inverse, rows, floor);
+}
+
+DUALNET_VECTOR_TARGET Word rows_crossed_before_avx2(const Scalar* au, const Scalar* ad,
+                                                    const Scalar* inverse, Index rows,
+                                                    Scalar moving, Scalar t) {
+  const __m256d level = _mm256_set1_pd(moving), step = _mm256_set1_pd(t),
+                negate = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
+  Word out = 0;
+  Index r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const __m256d d = _mm256_loadu_pd(ad + r);
+    // max(u, 0) returns the second operand for NaN and for two zeros, as std::max(0, u) does.
+    const __m256d a = _mm256_max_pd(_mm256_loadu_pd(au + r), zero);
+    const __m256d towards =
+        _mm256_cmp_pd(_mm256_mul_pd(d, _mm256_loadu_pd(inverse + r)), level, _CMP_LT_OQ);
+    const __m256d early =
+        _mm256_cmp_pd(a, _mm256_mul_pd(step, _mm256_xor_pd(negate, d)), _CMP_LE_OQ);
+    out |= lane_bits(_mm256_and_pd(towards, early)) << r;
+  }
+  return out | rows_crossed_before_from(r, au, ad, inverse, rows, moving, t);
+}
+
+DUALNET_VECTOR_TARGET Scalar max_violation_avx2(const Scalar* a, const Scalar* inverse, Index rows,
+                                                Scalar floor) {
+  const __m256d negate = _mm256_set1_pd(-0.0);
+  __m256d worst0 = _mm256_set1_pd(floor), worst1 = worst0;
+  Index r = 0;
+  // max(v, worst) keeps worst when v is NaN. Two chains of independent maxima; the maximum does
+  // not depend on the order.
+  for (; r + 8 <= rows; r += 8) {
+    const __m256d v0 = _mm256_mul_pd(_mm256_xor_pd(negate, _mm256_loadu_pd(a + r)),
+                                     _mm256_loadu_pd(inverse + r));
+    const __m256d v1 = _mm256_mul_pd(_mm256_xor_pd(negate, _mm256_loadu_pd(a + r + 4)),
+                                     _mm256_loadu_pd(inverse + r + 4));
+    worst0 = _mm256_max_pd(v0, worst0);
+    worst1 = _mm256_max_pd(v1, worst1);
+  }
+  alignas(32) Scalar lanes[8];
+  _mm256_store_pd(lanes, worst0);
+  _mm256_store_pd(lanes + 4, worst1);
+  Scalar worst = floor;
+  for (const Scalar lane : lanes) worst = std::max(worst, lane);
+  return max_violation_from(r, a, inverse, rows, worst);
+}
+
 using ProductKernel = void (*)(const Scalar*, Index, Index, const Word*, Index, Index,
                                const Scalar*, const Scalar*, Scalar*, Scalar*);
 
@@ -118,6 +203,28 @@ bool vectorised_row_scans(Index g) {
 #else
   return g < 0;  // never
 #endif
+}
+
+Word rows_above(const Scalar* a, const Scalar* inverse, Index rows, Scalar floor) {
+#ifdef DUALNET_X86_KERNELS
+  if (has_avx2_fma()) return rows_above_avx2(a, inverse, rows, floor);
+#endif
+  return rows_above_from(0, a, inverse, rows, floor);
+}
+
+Word rows_crossed_before(const Scalar* au, const Scalar* ad, const Scalar* inverse, Index rows,
+                         Scalar moving, Scalar t) {
+#ifdef DUALNET_X86_KERNELS
+  if (has_avx2_fma()) return rows_crossed_before_avx2(au, ad, inverse, rows, moving, t);
+#endif
+  return rows_crossed_before_from(0, au, ad, inverse, rows, moving, t);
+}
+
+Scalar max_violation(const Scalar* a, const Scalar* inverse, Index rows, Scalar floor) {
+#ifdef DUALNET_X86_KERNELS
+  if (has_avx2_fma()) return max_violation_avx2(a, inverse, rows, floor);
+#endif
+  return max_violation_from(0, a, inverse, rows, floor);
 }
 
 void signed_row_products(const MatrixCRef& X, const Word* mask, Index row0, Index rows,

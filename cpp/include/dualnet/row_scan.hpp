@@ -22,4 +22,20 @@ void signed_row_products(const MatrixCRef& X, const Word* mask, Index row0, Inde
 // Whether signed_row_products runs the vectorised kernel for rows of g entries.
 bool vectorised_row_scans(Index g);
 
+// Tests of the scanned products, up to 64 rows at a time (bit r of the result is row r; rows <=
+// 64), vectorised on the same processors (plain loops otherwise, with the same comparisons, so
+// the same bits). `inverse` holds 1 / ||x_k|| of the rows.
+
+// Bit r set iff -a[r] * inverse[r] > floor (the rows violated by more than floor).
+Word rows_above(const Scalar* a, const Scalar* inverse, Index rows, Scalar floor);
+
+// Bit r set iff ad[r] * inverse[r] < moving and max(0, au[r]) <= t * (-ad[r]): the rows a step
+// moves towards whose crossing max(0, au[r]) / (-ad[r]) may come before t.
+Word rows_crossed_before(const Scalar* au, const Scalar* ad, const Scalar* inverse, Index rows,
+                         Scalar moving, Scalar t);
+
+// max(floor, max_r -a[r] * inverse[r]) over the rows (any number of them); NaN products are
+// skipped.
+Scalar max_violation(const Scalar* a, const Scalar* inverse, Index rows, Scalar floor);
+
 }  // namespace dualnet
