@@ -1,5 +1,6 @@
 // The convex solver: _core.solve_convex, _core.ConvexSolution, _core.beta_max, the cone
-// projection kernel _core.project_onto_pattern_cone and its row scan _core.cone_row_products.
+// projection kernel _core.project_onto_pattern_cone and its row scan (_core.cone_row_products,
+// _core.cone_scan_tests).
 #include "pybind11.hpp"
 
 #include <dualnet/cone_projection.hpp>
@@ -96,6 +97,31 @@ py::tuple cone_row_products(const MatrixCRef& X, const PatternSet& patterns, Ind
                         d ? py::object(py::array_t<double>(n, ad.data())) : py::object(py::none()));
 }
 
+py::tuple cone_scan_tests(const VectorCRef& au, const VectorCRef& ad, const VectorCRef& inverse,
+                          Scalar floor, Scalar moving, Scalar t) {
+  const Index n = au.size();
+  if (ad.size() != n || inverse.size() != n)
+    throw std::invalid_argument("au, ad and inverse must have one length, got " +
+                                std::to_string(n) + ", " + std::to_string(ad.size()) + " and " +
+                                std::to_string(inverse.size()));
+  py::array_t<bool> above(n), crossed(n);
+  bool* above_out = above.mutable_data();
+  bool* crossed_out = crossed.mutable_data();
+  for (Index base = 0; base < n; base += dualnet::kWordBits) {
+    const Index rows = std::min(dualnet::kWordBits, n - base);
+    const dualnet::Word a =
+        dualnet::rows_above(au.data() + base, inverse.data() + base, rows, floor);
+    const dualnet::Word c = dualnet::rows_crossed_before(
+        au.data() + base, ad.data() + base, inverse.data() + base, rows, moving, t);
+    for (Index r = 0; r < rows; ++r) {
+      above_out[base + r] = (a >> r) & 1u;
+      crossed_out[base + r] = (c >> r) & 1u;
+    }
+  }
+  const Scalar worst = dualnet::max_violation(au.data(), inverse.data(), n, floor);
+  return py::make_tuple(above, crossed, worst);
+}
+
 }  // namespace
 
 void bind_solver(py::module_& m) {
@@ -152,4 +178,11 @@ void bind_solver(py::module_& m) {
         "The row scan of the cone projection: (2 D_i - I) X u and, if d is given, "
         "(2 D_i - I) X d, computed over row blocks of block_rows rows (a multiple of 64; 0: all "
         "rows at once); returns (Au, Ad or None). The same bits for every block size.");
+
+  m.def("cone_scan_tests", &cone_scan_tests, py::arg("au").noconvert(),
+        py::arg("ad").noconvert(), py::arg("inverse").noconvert(), py::kw_only(),
+        py::arg("floor"), py::arg("moving"), py::arg("t"),
+        "The per-row tests of the cone scans on given products: (above, crossed, worst) with "
+        "above = -au * inverse > floor, crossed = (ad * inverse < moving) & (max(0, au) <= "
+        "t * -ad), worst = max(floor, max(-au * inverse)) skipping NaN.");
 }

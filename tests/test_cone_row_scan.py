@@ -66,3 +66,48 @@ def test_row_products_name_bad_arguments():
         _core.cone_row_products(X, patterns, 0, u, block_rows=100)
     with pytest.raises(ValueError, match="patterns has"):
         _core.cone_row_products(X[:50], patterns, 0, u)
+
+
+def _scan_inputs(n, seed):
+    rng = np.random.default_rng(seed)
+    au = rng.standard_normal(n)
+    ad = rng.standard_normal(n)
+    inverse = rng.uniform(0.1, 2.0, n)
+    # Edge values: signed zeros, NaN, zero rows (inverse norm 0), and exact ties of the tests.
+    special = rng.choice(n, size=min(n, 12), replace=False)
+    for j, k in enumerate(special):
+        kind = j % 6
+        if kind == 0:
+            au[k] = -0.0
+        elif kind == 1:
+            au[k] = np.nan
+        elif kind == 2:
+            ad[k] = np.nan
+        elif kind == 3:
+            inverse[k] = 0.0
+        elif kind == 4:
+            ad[k], au[k] = -2.0, 1.0  # max(0, au) == t * -ad at t = 0.5
+        else:
+            au[k], inverse[k] = -0.25, 1.0  # -au * inverse == floor at floor = 0.25
+    return au, ad, inverse
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 63, 64, 65, 200, 1001])
+@pytest.mark.parametrize("floor, moving, t", [(0.25, -1e-12, 0.5), (-1.0, -0.3, 1.0),
+                                              (0.0, 0.0, 0.0)])
+def test_scan_tests_equal_numpy(n, floor, moving, t):
+    au, ad, inverse = _scan_inputs(n, seed=n)
+    above, crossed, worst = _core.cone_scan_tests(au, ad, inverse, floor=floor, moving=moving, t=t)
+    with np.errstate(invalid="ignore"):
+        expected_above = -au * inverse > floor
+        # std::max(0, a) is 0 for a NaN; np.fmax(a, 0) is the same.
+        expected_crossed = (ad * inverse < moving) & (np.fmax(au, 0.0) <= t * -ad)
+        violations = -au * inverse
+    np.testing.assert_array_equal(above, expected_above)
+    np.testing.assert_array_equal(crossed, expected_crossed)
+    assert worst == max(floor, np.nanmax(np.append(violations, floor)))
+
+
+def test_scan_tests_name_bad_arguments():
+    with pytest.raises(ValueError, match="one length, got 3, 2 and 3"):
+        _core.cone_scan_tests(np.ones(3), np.ones(2), np.ones(3), floor=0.0, moving=0.0, t=1.0)
