@@ -1,10 +1,13 @@
-// The convex solver: _core.solve_convex, _core.ConvexSolution, _core.beta_max and the cone
-// projection kernel _core.project_onto_pattern_cone.
+// The convex solver: _core.solve_convex, _core.ConvexSolution, _core.beta_max, the cone
+// projection kernel _core.project_onto_pattern_cone and its row scan (_core.cone_row_products,
+// _core.cone_scan_tests).
 #include "pybind11.hpp"
 
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
+#include <dualnet/row_scan.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -42,7 +45,8 @@ ConvexSolution solve(const MatrixCRef& X, const VectorCRef& y, const PatternSet&
   });
 }
 
-py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, const Vector& c) {
+// The checks shared by the bindings of one pattern cone: X and the patterns agree, index exists.
+void check_cone(const MatrixCRef& X, const PatternSet& patterns, Index index) {
   if (patterns.n_rows() != X.rows() || patterns.gate_dim() != X.cols())
     throw std::invalid_argument("patterns has (n_rows, gate_dim) = (" +
                                 std::to_string(patterns.n_rows()) + ", " +
@@ -51,6 +55,10 @@ py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, 
   if (index < 0 || index >= patterns.size())
     throw std::invalid_argument("index " + std::to_string(index) + " is out of range for " +
                                 std::to_string(patterns.size()) + " patterns");
+}
+
+py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, const Vector& c) {
+  check_cone(X, patterns, index);
   if (c.size() != X.cols())
     throw std::invalid_argument("c has " + std::to_string(c.size()) + " entries but X has " +
                                 std::to_string(X.cols()) + " columns");
@@ -62,6 +70,56 @@ py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, 
     return dualnet::project_onto_cone(cone, c, {}, -1, 100 * X.cols() + 100);
   });
   return py::make_tuple(py::array_t<double>(result.u.size(), result.u.data()), result.bound);
+}
+
+py::tuple cone_row_products(const MatrixCRef& X, const PatternSet& patterns, Index index,
+                            const Vector& u, const std::optional<Vector>& d, Index block_rows) {
+  check_cone(X, patterns, index);
+  for (const Vector* v : {&u, d ? &*d : nullptr})
+    if (v && v->size() != X.cols())
+      throw std::invalid_argument(std::string(v == &u ? "u" : "d") + " has " +
+                                  std::to_string(v->size()) + " entries but X has " +
+                                  std::to_string(X.cols()) + " columns");
+  if (block_rows < 0 || block_rows % dualnet::kWordBits != 0)
+    throw std::invalid_argument("block_rows must be a nonnegative multiple of 64, got " +
+                                std::to_string(block_rows));
+  const Index n = X.rows(), step = block_rows == 0 ? std::max<Index>(n, 1) : block_rows;
+  Vector au(n), ad(d ? n : 0);
+  // Safe without the GIL: X is a view the caller keeps alive, the rest are copies.
+  without_gil([&] {
+    for (Index k0 = 0; k0 < n; k0 += step)
+      dualnet::signed_row_products(X, patterns.pattern(index), k0, std::min(step, n - k0),
+                                   u.data(), d ? d->data() : nullptr, au.data() + k0,
+                                   d ? ad.data() + k0 : nullptr);
+    return 0;
+  });
+  return py::make_tuple(py::array_t<double>(n, au.data()),
+                        d ? py::object(py::array_t<double>(n, ad.data())) : py::object(py::none()));
+}
+
+py::tuple cone_scan_tests(const VectorCRef& au, const VectorCRef& ad, const VectorCRef& inverse,
+                          Scalar floor, Scalar moving, Scalar t) {
+  const Index n = au.size();
+  if (ad.size() != n || inverse.size() != n)
+    throw std::invalid_argument("au, ad and inverse must have one length, got " +
+                                std::to_string(n) + ", " + std::to_string(ad.size()) + " and " +
+                                std::to_string(inverse.size()));
+  py::array_t<bool> above(n), crossed(n);
+  bool* above_out = above.mutable_data();
+  bool* crossed_out = crossed.mutable_data();
+  for (Index base = 0; base < n; base += dualnet::kWordBits) {
+    const Index rows = std::min(dualnet::kWordBits, n - base);
+    const dualnet::Word a =
+        dualnet::rows_above(au.data() + base, inverse.data() + base, rows, floor);
+    const dualnet::Word c = dualnet::rows_crossed_before(
+        au.data() + base, ad.data() + base, inverse.data() + base, rows, moving, t);
+    for (Index r = 0; r < rows; ++r) {
+      above_out[base + r] = (a >> r) & 1u;
+      crossed_out[base + r] = (c >> r) & 1u;
+    }
+  }
+  const Scalar worst = dualnet::max_violation(au.data(), inverse.data(), n, floor);
+  return py::make_tuple(above, crossed, worst);
 }
 
 }  // namespace
@@ -113,4 +171,18 @@ void bind_solver(py::module_& m) {
         py::arg("index"), py::arg("c"),
         "Projection of c onto K_index = {u : (2 D_i - I) X u >= 0} and the certified bound "
         "||c + A^T mu|| on max over the cone's unit ball of c^T u; returns (u, bound).");
+
+  m.def("cone_row_products", &cone_row_products, py::arg("X").noconvert(), py::arg("patterns"),
+        py::arg("index"), py::arg("u"), py::arg("d") = py::none(), py::kw_only(),
+        py::arg("block_rows") = 0,
+        "The row scan of the cone projection: (2 D_i - I) X u and, if d is given, "
+        "(2 D_i - I) X d, computed over row blocks of block_rows rows (a multiple of 64; 0: all "
+        "rows at once); returns (Au, Ad or None). The same bits for every block size.");
+
+  m.def("cone_scan_tests", &cone_scan_tests, py::arg("au").noconvert(),
+        py::arg("ad").noconvert(), py::arg("inverse").noconvert(), py::kw_only(),
+        py::arg("floor"), py::arg("moving"), py::arg("t"),
+        "The per-row tests of the cone scans on given products: (above, crossed, worst) with "
+        "above = -au * inverse > floor, crossed = (ad * inverse < moving) & (max(0, au) <= "
+        "t * -ad), worst = max(floor, max(-au * inverse)) skipping NaN.");
 }

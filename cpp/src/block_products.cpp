@@ -1,12 +1,6 @@
 #include <dualnet/block_products.hpp>
 #include <dualnet/memory_budget.hpp>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32)
-#define DUALNET_X86_KERNELS 1
-#include <immintrin.h>
-// Functions compiled for the instruction sets the vectorised kernels below need.
-#define DUALNET_VECTOR_TARGET __attribute__((target("avx2,fma,popcnt,bmi")))
-#endif
+#include <dualnet/vector_kernels.hpp>
 
 #include <algorithm>
 #include <array>
@@ -61,33 +55,7 @@ void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row, 
 // only). They walk the set bits of the pattern's words, so a block costs its n_i active rows
 // whatever the pattern's density, and they hold a row of X in g / 4 registers of four doubles
 // (the last one loaded under a lane mask): g <= 4 * kMaxVectors.
-constexpr int kMaxVectors = 8;
-
-bool has_avx2_fma() {
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
-  }();
-  return supported;
-}
-
-// Lanes of the last vector of a row inside the row (g - 4 (NV - 1) of them).
-DUALNET_VECTOR_TARGET inline __m256i tail_lanes(Index g, int nv) {
-  const long long left = static_cast<long long>(g) - 4LL * (nv - 1);
-  return _mm256_set_epi64x(left > 3 ? -1 : 0, left > 2 ? -1 : 0, left > 1 ? -1 : 0, -1);
-}
-
-// The last group of four entries of a row: a plain load when g is a multiple of 4 (Full), else
-// a load under the lane mask (lanes past g read as 0, nothing past the row is touched).
-template <bool Full>
-DUALNET_VECTOR_TARGET inline __m256d load_last(const Scalar* p, __m256i tail) {
-  if constexpr (Full) {
-    return _mm256_loadu_pd(p);
-  } else {
-    return _mm256_maskload_pd(p, tail);
-  }
-}
+using namespace vector_kernels;
 
 // out (+)= sum over the set bits k of mask in words [w0, w1) of r_k x_k (g entries): added to out
 // if accumulate, written over it otherwise.
@@ -134,14 +102,6 @@ DUALNET_VECTOR_TARGET void gradient_avx2(const Scalar* x, Index g, const Word* m
   _mm256_maskstore_pd(out + 4 * (NV - 1), tail, _mm256_add_pd(even[NV - 1], odd[NV - 1]));
 }
 
-// x_k^T u for one row, as a vector whose four lanes sum to it.
-template <int NV, bool Full>
-DUALNET_VECTOR_TARGET inline __m256d row_dot(const Scalar* xk, const __m256d* u, __m256i tail) {
-  __m256d acc = _mm256_mul_pd(load_last<Full>(xk + 4 * (NV - 1), tail), u[NV - 1]);
-  for (int v = 0; v + 1 < NV; ++v) acc = _mm256_fmadd_pd(_mm256_loadu_pd(xk + 4 * v), u[v], acc);
-  return acc;
-}
-
 // r_k += alpha x_k^T u for the set bits k of mask in words [w0, w1).
 template <int NV, bool Full>
 DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word* mask, Index w0,
@@ -165,10 +125,7 @@ DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word*
       const __m256d a1 = row_dot<NV, Full>(x + k[1] * g, u, tail);
       const __m256d a2 = row_dot<NV, Full>(x + k[2] * g, u, tail);
       const __m256d a3 = row_dot<NV, Full>(x + k[3] * g, u, tail);
-      const __m256d h01 = _mm256_hadd_pd(a0, a1);  // a0 01, a1 01, a0 23, a1 23
-      const __m256d h23 = _mm256_hadd_pd(a2, a3);
-      const __m256d sums = _mm256_add_pd(_mm256_permute2f128_pd(h01, h23, 0x20),
-                                         _mm256_permute2f128_pd(h01, h23, 0x31));
+      const __m256d sums = reduce4(a0, a1, a2, a3);
       alignas(32) Scalar s[4];
       _mm256_store_pd(s, _mm256_mul_pd(scale, sums));
       for (int t = 0; t < 4; ++t) r[k[t]] += s[t];

@@ -1,11 +1,10 @@
 #include <dualnet/cone_projection.hpp>
+#include <dualnet/row_scan.hpp>
 
 #include <Eigen/QR>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 
 namespace dualnet {
 
@@ -17,24 +16,6 @@ Vector inverse_row_norms(const MatrixCRef& X) {
 
 namespace {
 
-// Negates the entries of rows first_row .. first_row + n - 1 that lie outside the pattern,
-// branch-free: the sign bit of each double is flipped by the complement of the mask bit.
-// first_row is a multiple of the word size.
-void apply_signs(const PatternSet& patterns, Index index, Index first_row, Scalar* values,
-                 Index n) {
-  const Word* mask = patterns.pattern(index) + first_row / kWordBits;
-  for (Index base = 0; base < n; base += kWordBits) {
-    const Word outside = ~mask[base / kWordBits];
-    const Index top = std::min(kWordBits, n - base);
-    for (Index b = 0; b < top; ++b) {
-      std::uint64_t bits;
-      std::memcpy(&bits, values + base + b, sizeof bits);
-      bits ^= ((outside >> b) & 1u) << 63;
-      std::memcpy(values + base + b, &bits, sizeof bits);
-    }
-  }
-}
-
 // Calls f(first_row, rows, au, ad) for consecutive row blocks, with au[r] = a_k^T u and (when
 // d is given) ad[r] = a_k^T d for k = first_row + r: one pass over X through a (block, 2)
 // buffer instead of length-n vectors.
@@ -42,17 +23,13 @@ template <class F>
 void for_each_row_block(const PatternCone& cone, const Vector& u, const Vector* d, F&& f) {
   constexpr Index kBlock = 4096;  // a multiple of the word size
   const Index n = cone.X.rows();
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> both(cone.X.cols(), d ? 2 : 1);
-  both.col(0) = u;
-  if (d) both.col(1) = *d;
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> products(std::min(n, kBlock), both.cols());
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> products(std::min(n, kBlock), d ? 2 : 1);
+  const Word* mask = cone.patterns.pattern(cone.index);
   for (Index k0 = 0; k0 < n; k0 += kBlock) {
     const Index rows = std::min(kBlock, n - k0);
-    products.topRows(rows).noalias() = cone.X.middleRows(k0, rows) * both;
     Scalar* au = products.col(0).data();
     Scalar* ad = d ? products.col(1).data() : nullptr;
-    apply_signs(cone.patterns, cone.index, k0, au, rows);
-    if (ad) apply_signs(cone.patterns, cone.index, k0, ad, rows);
+    signed_row_products(cone.X, mask, k0, rows, u.data(), d ? d->data() : nullptr, au, ad);
     f(k0, rows, static_cast<const Scalar*>(au), static_cast<const Scalar*>(ad));
   }
 }
@@ -64,7 +41,7 @@ Scalar PatternCone::relative_violation(const Vector& u) const {
   if (norm_u == 0) return 0;
   Scalar worst = 0;
   for_each_row_block(*this, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
-    for (Index r = 0; r < rows; ++r) worst = std::max(worst, -au[r] * inverse_row_norms[k0 + r]);
+    worst = max_violation(au, inverse_row_norms.data() + k0, rows, worst);
   });
   return worst / norm_u;
 }
@@ -74,14 +51,24 @@ PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector&
   Crossing out;
   const Scalar d_norm = d.norm();
   if (d_norm == 0) return out;
+  const Scalar moving = -1e-12 * d_norm;
   for_each_row_block(*this, u, &d, [&](Index k0, Index rows, const Scalar* au, const Scalar* ad) {
-    for (Index r = 0; r < rows; ++r) {
-      const Index k = k0 + r;
-      if (!(ad[r] * inverse_row_norms[k] < -1e-12 * d_norm)) continue;
-      const Scalar tk = std::max(Scalar{0}, au[r]) / (-ad[r]);
-      if (tk < out.t && std::find(excluded.begin(), excluded.end(), k) == excluded.end()) {
-        out.t = tk;
-        out.row = k;
+    const Scalar* inverse = inverse_row_norms.data() + k0;
+    for (Index base = 0; base < rows; base += kWordBits) {
+      // The rows of this word the step moves towards whose crossing can come before the best so
+      // far: fl(a / c) < t implies a / c < t, so a < t c and a <= fl(t c), and t only decreases,
+      // so the division-free test lets through every row the ratio test below accepts.
+      Word bits = rows_crossed_before(au + base, ad + base, inverse + base,
+                                      std::min(kWordBits, rows - base), moving, out.t);
+      while (bits) {
+        const Index r = base + __builtin_ctzll(bits);
+        bits &= bits - 1;
+        const Index k = k0 + r;
+        const Scalar tk = std::max(Scalar{0}, au[r]) / (-ad[r]);
+        if (tk < out.t && std::find(excluded.begin(), excluded.end(), k) == excluded.end()) {
+          out.t = tk;
+          out.row = k;
+        }
       }
     }
   });
@@ -168,19 +155,29 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       ++out.n_scans;
       candidates.clear();
       const Scalar threshold = tol * c_norm;
+      // A row enters the list only above `floor`: the threshold, and once the list is full its
+      // smallest violation (a row at or below it would not stay). One comparison per row, taken
+      // for few rows; the list is the one that inserting every row above the threshold gives.
+      Scalar floor = threshold;
       auto collect = [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
-        for (Index r = 0; r < rows; ++r) {
-          const Index k = k0 + r;
-          const Scalar v = -au[r] * cone.inverse_row_norms[k];
-          if (!(v > threshold)) continue;
-          if (candidates.size() == kCandidates && v <= candidates.back().first) continue;
-          if (candidates.size() == kCandidates) candidates.pop_back();
-          const auto item = std::make_pair(v, k);
-          candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
-                                             [](const auto& a, const auto& b) {
-                                               return a.first > b.first;
-                                             }),
-                            item);
+        const Scalar* inverse = cone.inverse_row_norms.data() + k0;
+        for (Index base = 0; base < rows; base += kWordBits) {
+          Word bits =
+              rows_above(au + base, inverse + base, std::min(kWordBits, rows - base), floor);
+          while (bits) {
+            const Index r = base + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            const Scalar v = -au[r] * inverse[r];
+            if (!(v > floor)) continue;  // the floor rose within this word
+            if (candidates.size() == kCandidates) candidates.pop_back();
+            const auto item = std::make_pair(v, k0 + r);
+            candidates.insert(std::upper_bound(candidates.begin(), candidates.end(), item,
+                                               [](const auto& a, const auto& b) {
+                                                 return a.first > b.first;
+                                               }),
+                              item);
+            if (candidates.size() == kCandidates) floor = candidates.back().first;
+          }
         }
       };
       for_each_row_block(cone, u, nullptr, collect);

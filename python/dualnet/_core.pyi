@@ -141,6 +141,24 @@ def beta_max(
 def project_onto_pattern_cone(
     X: npt.NDArray[np.float64], patterns: PatternSet, index: int, c: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], float]: ...
+def cone_row_products(
+    X: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    index: int,
+    u: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64] | None = None,
+    *,
+    block_rows: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]: ...
+def cone_scan_tests(
+    au: npt.NDArray[np.float64],
+    ad: npt.NDArray[np.float64],
+    inverse: npt.NDArray[np.float64],
+    *,
+    floor: float,
+    moving: float,
+    t: float,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], float]: ...
 def default_memory_budget() -> int: ...
 def default_thread_count() -> int: ...
 def block_gradients(
