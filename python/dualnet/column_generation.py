@@ -91,7 +91,8 @@ MIN_DISTANCE = 0.015
 #: leaves the set (0, no thinning, below 200 rows).
 THIN_DISTANCE = 0.005
 # Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
-# directions; the wider pass (run once before stopping on "no violation") searches _N_WIDE.
+# directions; the wider pass (run once before stopping on "no violation" or "near_only", not
+# when the near violators found already put the estimated gap below GAP_TOL) searches _N_WIDE.
 _N_STARTS = 256
 _N_RANDOM = 256
 _N_WIDE = 2048
