@@ -28,6 +28,9 @@ logistic loss. beta = ``ALPHA * n`` (sklearn's mean-loss alpha = 1e-2).
 Usage (PyTorch and pyscnn installed; see BENCHMARKS.md for the recorded run)::
 
     python benchmarks/bench_vs_sgd.py [--problems diabetes,planted10,...] [--quick]
+        [--methods dualnet,adam,sgd,scnn] [--no-scnn] [--json rows.json]
+
+``--methods dualnet`` times dualnet alone (ratios and speed-ups are then against itself only).
 """
 
 from __future__ import annotations
@@ -183,10 +186,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", default="diabetes,planted10,planted20,breast_cancer")
     parser.add_argument("--quick", action="store_true", help="one seed per configuration")
-    parser.add_argument("--no-scnn", action="store_true")
+    parser.add_argument("--methods", default="dualnet,adam,sgd,scnn",
+                        help="comma-separated subset of dualnet,adam,sgd,scnn (dualnet always runs)")
+    parser.add_argument("--no-scnn", action="store_true", help="same as leaving scnn out of --methods")
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
+    methods = set(args.methods.split(","))
+    unknown = methods - {"dualnet", "adam", "sgd", "scnn"}
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}")
+    if args.no_scnn:
+        methods.discard("scnn")
     rows = []
     header = ("| problem (n x d, beta) | loss | method | objective | ratio to dualnet | time (s) | "
               "dualnet speed-up | CPU (s) | sweep time (s) | settings |")
@@ -201,12 +212,14 @@ def main():
         value, seconds, cpu, note = run_dualnet(X, y, beta, loss)
         results.append(("dualnet", value, seconds, cpu, None, note))
         for optimizer, rates in (("adam", ADAM_RATES), ("sgd", SGD_RATES)):
+            if optimizer not in methods:
+                continue
             value, seconds, cpu, total, note = run_sweep(X, y, beta, optimizer, rates, seeds,
                                                          loss)
             results.append((optimizer, value, seconds, cpu, total, note))
-        if not args.no_scnn and loss != "squared":
+        if "scnn" in methods and loss != "squared":
             results.append(("scnn", None, None, None, None, "not run (squared loss only here)"))
-        elif not args.no_scnn:
+        elif "scnn" in methods:
             out, failure = run_scnn(X, y, beta)
             if out is None:
                 results.append(("scnn", None, None, None, None, failure))

@@ -208,3 +208,32 @@ def test_validation():
         dualnet.fit_relu(X, y, 0.1, init=(np.ones((2, 2)), np.ones(3)))
     with pytest.raises(ValueError, match="init"):
         dualnet.fit_relu(X, y, 0.1, init=np.full((2, 2), np.nan))
+
+
+@pytest.mark.parametrize("near", [0, 3])
+def test_the_wide_pass_only_runs_to_confirm_a_stop_without_violation(near, monkeypatch):
+    # A stand-in pricer that finds no violator at the loose dual point of the first round (so the
+    # next round is solved to tol), then no violator to add but `near` skipped ones barely above
+    # beta (estimated gap far below GAP_TOL). With near violators the loop stops on "gap" after
+    # the normal pass; with none it first runs the wide pass and stops on "no_violation".
+    X, y = _data(30, 3, seed=5)
+    beta = 0.5
+    monkeypatch.setattr(dualnet.patterns, "DEFAULT_MAX_PATTERNS", 10)
+    widths = []
+
+    def price(Xa, dual, beta_, patterns, model, rng, n_starts, max_add, min_distance=0):
+        widths.append(n_starts)
+        empty = dualnet._core.PatternSet.from_masks(np.zeros((Xa.shape[0], 0), dtype=bool),
+                                                    np.zeros((Xa.shape[1], 0)))
+        skipped = near if len(widths) > 1 else 0
+        value = beta_ * (1 + 1e-6) if skipped else 0.5 * beta_
+        return empty, np.zeros(0), np.zeros((0, Xa.shape[1])), value, n_starts, 0, skipped
+
+    monkeypatch.setattr(column_generation, "_price", price)
+    fit = dualnet.fit_relu(X, y, beta, bias=True, random_state=0)
+    normal, wide = column_generation._N_STARTS, column_generation._N_WIDE
+    if near:
+        assert fit.pricing.stop == "gap" and widths == [normal, normal]
+    else:
+        assert fit.pricing.stop == "no_violation" and widths == [normal, normal, wide]
+    assert fit.converged and fit.relative_gap <= 1e-6

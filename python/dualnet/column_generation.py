@@ -71,8 +71,10 @@ DEFAULT_SEED_GATES = 100
 #: the certified gap can take far longer to close than the objective to settle.
 ROUND_TOL = 1e-3
 ROUND_MAX_ITER = 300
-#: A pattern whose blocks are zero after this many consecutive solves leaves the set.
-DROP_AFTER = 2
+#: A pattern whose blocks are zero after this many consecutive solves leaves the set (one: a
+#: zero block satisfies its dual constraint at that solve's dual point; should a later dual
+#: point violate it again, pricing finds it again, while keeping it costs every later solve).
+DROP_AFTER = 1
 #: Stop when the objective fell by less than STALL_TOL (relative) over STALL_ROUNDS rounds.
 STALL_TOL = 1e-3
 STALL_ROUNDS = 2
@@ -89,7 +91,8 @@ MIN_DISTANCE = 0.015
 #: leaves the set (0, no thinning, below 200 rows).
 THIN_DISTANCE = 0.005
 # Starts of one pricing pass: drawn from the current gates, the data rows and _N_RANDOM random
-# directions; the wider pass (run once before stopping on "no violation") searches _N_WIDE.
+# directions; the wider pass (run once before stopping on "no violation" or "near_only", not
+# when the near violators found already put the estimated gap below GAP_TOL) searches _N_WIDE.
 _N_STARTS = 256
 _N_RANDOM = 256
 _N_WIDE = 2048
@@ -318,14 +321,18 @@ def fit_with_pricing(Xa, y, beta, seed, *, model, bias, solve, tol, random_state
             reason = "max_rounds"
         found, near = (), 0
         if reason is None:
-            # A tight dual point that the normal pass finds feasible gets a wide pass too.
+            # A tight dual point at which the normal pass finds no violator gets a wide pass
+            # too, unless the near violators it skipped already put the estimated gap below
+            # GAP_TOL (the loop stops on "gap" then, as any round does on that evidence).
             for width in ([_N_STARTS, _N_WIDE] if final else [_N_STARTS]):
                 found, _, _, max_value, searched, evaluated, near = _price(
                     Xa, fit.dual, beta, patterns, model, rng, width, max_add, min_distance)
                 n_starts += int(searched)
                 n_evaluated += int(evaluated)
                 n_near += int(near)
-                if len(found):
+                if len(found) or (near and _estimated_gap(
+                        y, np.asarray(fit.dual), beta, max_value, fit.primal_objective,
+                        loss) <= GAP_TOL):
                     break
         if verbose:
             print(f"pricing round {round_}: {len(patterns)} patterns, {int(active.sum())} "

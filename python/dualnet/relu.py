@@ -473,8 +473,8 @@ def fit_relu(
     grows the set by column generation: solve (to a loose gap), search patterns whose dual
     constraint the solution's dual point violates (:func:`price_patterns`, gradient ascent of
     |lambda^T (X u)_+| on the sphere), add the most violated (one of each cluster of
-    patterns a few rows apart: nearly collinear blocks slow the solver), drop patterns unused
-    for two solves and near duplicates of a pattern carrying more weight, warm-start,
+    patterns a few rows apart: nearly collinear blocks slow the solver), drop patterns a solve
+    left unused and near duplicates of a pattern carrying more weight, warm-start,
     repeat; stop when no violation (or none away from the set) is found, when the objective
     stalls (relative decrease below 1e-3 over two rounds) or on the time budget, then solve to
     ``tol`` over the final set.
