@@ -54,7 +54,7 @@ std::size_t solver_memory_bytes(Index g, Index p, bool relu) {
   const Index blocks = relu ? 2 * p : p;
   std::size_t bytes = array_bytes({g, blocks}, sizeof(Scalar));
   bytes = saturating_add(bytes, array_bytes({3, g, p}, sizeof(Scalar)));
-  if (relu) bytes = saturating_add(bytes, array_bytes({2, g, blocks}, sizeof(Scalar)));  // bound caches
+  if (relu) bytes = saturating_add(bytes, array_bytes({g, blocks}, sizeof(Index)));  // bound caches' rows
   if (relu) bytes = saturating_add(bytes, array_bytes({p, 8}, sizeof(Scalar)));  // pattern hash table
   bytes = saturating_add(bytes, array_bytes({p, 2 * g * g + g + 1}, sizeof(Scalar)));
   return saturating_add(bytes, array_bytes({blocks, 4}, sizeof(Scalar)));  // bounds, flags
