@@ -171,8 +171,8 @@ int vector_kernel(Index g) {
 // Row-chunk geometry of all_block_gradients. Sub-chunks of two words (128 rows) and pattern
 // panels of 256: the dense 0/1 panel (128 x 256 doubles, 256 kB) and the scaled rows stay in
 // cache while the GEMM runs. A task is a run of sub-chunks whose length depends on n only (about
-// 64 tasks, at least 4096 rows each), and tasks are processed in waves of kWave so that the
-// partial sums take kWave * g * P scalars whatever n is.
+// 64 tasks, at least 4096 rows each), and tasks are processed in waves of at most kWave (two
+// per thread) so that the partial sums take at most kWave * g * P scalars whatever n is.
 constexpr Index kSubWords = 2, kSubRows = kSubWords * kWordBits, kPanel = 256;
 constexpr Index kMinTaskRows = 4096, kTargetTasks = 64, kWave = 16;
 
@@ -430,11 +430,14 @@ void all_block_gradients(const MatrixCRef& X, const PatternSet& patterns, const 
   }
   const Index threads =
       std::min(n_threads == 0 ? default_thread_count() : n_threads, std::min(tasks, kWave));
-  std::vector<BlockMatrix> partials(static_cast<std::size_t>(std::min(tasks, kWave)),
-                                    BlockMatrix(g, p));
+  // Waves of two tasks per thread (one task alone), so that the partial sums held at once are
+  // few: the reduction adds them in task order whatever the wave size, so the result does not
+  // depend on it.
+  const Index wave_size = std::min(tasks, threads == 1 ? Index{1} : std::min(kWave, 2 * threads));
+  std::vector<BlockMatrix> partials(static_cast<std::size_t>(wave_size), BlockMatrix(g, p));
   std::vector<GradientScratch> scratch(static_cast<std::size_t>(threads), GradientScratch(g, p));
-  for (Index wave0 = 0; wave0 < tasks; wave0 += kWave) {
-    const Index wave = std::min(kWave, tasks - wave0);
+  for (Index wave0 = 0; wave0 < tasks; wave0 += wave_size) {
+    const Index wave = std::min(wave_size, tasks - wave0);
     // Thread t computes tasks t, t + threads, ... of the wave into their own partials.
     auto work = [&](Index t) {
       for (Index k = t; k < wave; k += threads) {

@@ -17,15 +17,10 @@ Eigen::MatrixXd cached_columns(const PatternCone& cone, const std::vector<Index>
   return columns;
 }
 
-void refresh_cache(const PatternCone& cone, ConeBoundCache& cache) {
-  if (cache.rows.empty()) {
-    cache.solve.resize(0, cone.dim());
-    return;
-  }
-  // z = -pinv(columns) c: the least-squares multipliers of the passive rows.
-  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> decomposition(
-      cached_columns(cone, cache.rows));
-  cache.solve = -decomposition.pseudoInverse();
+// z = -pinv(A_R) c as -pinv(A_R) (|R|, g) times c: the least-squares multipliers of the rows.
+Eigen::MatrixXd least_squares_solve(const Eigen::MatrixXd& columns) {
+  Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> decomposition(columns);
+  return -decomposition.pseudoInverse();
 }
 
 }  // namespace
@@ -35,18 +30,16 @@ ConeBound cone_dual_norm_bound(const PatternCone& cone, const Vector& c, Scalar 
   ConeBound out;
   out.bound = c.norm();
   if (out.bound <= threshold) return out;
-  if (!cache.rows.empty() && cache.solve.rows() == static_cast<Index>(cache.rows.size())) {
-    const Vector mu = (cache.solve * c).cwiseMax(0.0);
-    out.bound = std::min(out.bound, (c + cached_columns(cone, cache.rows) * mu).norm());
+  if (!cache.rows.empty()) {
+    const Eigen::MatrixXd columns = cached_columns(cone, cache.rows);
+    const Vector mu = (least_squares_solve(columns) * c).cwiseMax(0.0);
+    out.bound = std::min(out.bound, (c + columns * mu).norm());
     if (out.bound <= threshold) return out;
   }
   ConeProjection proj = project_onto_cone(cone, c, cache.rows, threshold, max_scans);
   out.n_scans = proj.n_scans;
   out.n_solves = 1;
-  if (proj.rows != cache.rows || cache.solve.rows() != static_cast<Index>(proj.rows.size())) {
-    cache.rows = proj.rows;
-    refresh_cache(cone, cache);
-  }
+  cache.rows = proj.rows;
   // Every bound computed is valid; keep the smallest.
   out.bound = std::min(out.bound, proj.bound);
   return out;

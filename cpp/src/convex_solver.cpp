@@ -54,11 +54,46 @@ std::size_t solver_memory_bytes(Index g, Index p, bool relu) {
   const Index blocks = relu ? 2 * p : p;
   std::size_t bytes = array_bytes({g, blocks}, sizeof(Scalar));
   bytes = saturating_add(bytes, array_bytes({3, g, p}, sizeof(Scalar)));
-  if (relu) bytes = saturating_add(bytes, array_bytes({2, g, blocks}, sizeof(Scalar)));  // bound caches
+  if (relu) bytes = saturating_add(bytes, array_bytes({g, blocks}, sizeof(Index)));  // bound caches' rows
   if (relu) bytes = saturating_add(bytes, array_bytes({p, 8}, sizeof(Scalar)));  // pattern hash table
   bytes = saturating_add(bytes, array_bytes({p, 2 * g * g + g + 1}, sizeof(Scalar)));
   return saturating_add(bytes, array_bytes({blocks, 4}, sizeof(Scalar)));  // bounds, flags
 }
+
+// The blocks (g, nb) of one epoch as the Anderson window keeps them: only the columns that are
+// not all +0.0 are stored (most blocks are outside the support and exactly 0), so a window of
+// K + 1 iterates costs K + 1 times the support, not K + 1 times every block. col(j) reads a
+// stored column or a shared column of +0.0: the same values as the full matrix, bit for bit.
+class BlockSnapshot {
+ public:
+  explicit BlockSnapshot(const BlockMatrix& u) : position_(static_cast<std::size_t>(u.cols()), -1),
+                                                 zero_(Vector::Zero(u.rows())) {
+    Index stored = 0;
+    for (Index j = 0; j < u.cols(); ++j)
+      if (!all_positive_zero(u, j)) position_[static_cast<std::size_t>(j)] = stored++;
+    values_.resize(u.rows(), stored);
+    for (Index j = 0; j < u.cols(); ++j)
+      if (position_[static_cast<std::size_t>(j)] >= 0)
+        values_.col(position_[static_cast<std::size_t>(j)]) = u.col(j);
+  }
+
+  Eigen::Ref<const Vector> col(Index j) const {
+    const Index at = position_[static_cast<std::size_t>(j)];
+    if (at < 0) return zero_;
+    return values_.col(at);
+  }
+
+ private:
+  static bool all_positive_zero(const BlockMatrix& u, Index j) {
+    for (Index t = 0; t < u.rows(); ++t)
+      if (u(t, j) != 0 || std::signbit(u(t, j))) return false;
+    return true;
+  }
+
+  std::vector<Index> position_;  // column -> its index in values_, -1 for a column of +0.0
+  BlockMatrix values_;
+  Vector zero_;
+};
 
 class Engine {
  public:
@@ -439,7 +474,9 @@ class Engine {
   // candidate: the certificate rescales it like any other point.
   // The residuals are those of the K + 1 epochs since the last Anderson step (consecutive BCD
   // epochs: no jump inside the window); the candidate is certified at the next check.
-  bool extrapolate(const ResidualHistory& history, Vector& out) const {
+  // Returns false when there is no candidate; otherwise the weights z / 1^T z (to be combined by
+  // the caller once the history's unused first difference is released).
+  bool extrapolation_weights(const ResidualHistory& history, Vector& weights) const {
     const Index k = history.size() - 1;
     if (k < 1) return false;
     const Eigen::MatrixXd gram = history.difference_gram();
@@ -448,8 +485,8 @@ class Engine {
     const Vector z = ldlt.solve(Vector::Ones(k));
     const Scalar total = z.sum();
     if (!z.allFinite() || !std::isfinite(total) || total == 0) return false;
-    history.combine(z / total, out);
-    return out.allFinite();
+    weights = z / total;
+    return true;
   }
 
   // Anderson acceleration of the primal iterates (as in skglm: Bertrand et al., NeurIPS 2022):
@@ -460,20 +497,33 @@ class Engine {
   // O(K n), no pass over X. Cyclic BCD on strongly overlapping blocks (similar patterns) converges
   // linearly but slowly; the extrapolation follows the slow direction.
   void anderson_step() {
-    anderson_u_.push_back(u_);
+    anderson_u_.emplace_back(u_);
     anderson_r_.push(r_);
     if (static_cast<Index>(anderson_u_.size()) < kExtrapolation + 1) return;
-    if (!extrapolate(anderson_r_, dual_candidate_)) dual_candidate_.resize(0);
+    Vector dual_weights;
+    const bool extrapolated = extrapolation_weights(anderson_r_, dual_weights);
     const Index k = kExtrapolation;
-    const Index ws = static_cast<Index>(ws_.size());
-    Eigen::MatrixXd diffs(g_ * ws, k);
-    for (Index j = 0; j < k; ++j)
-      for (Index b = 0; b < ws; ++b) {
-        const Index col = ws_[static_cast<std::size_t>(b)];
-        diffs.col(j).segment(b * g_, g_) = anderson_u_[static_cast<std::size_t>(j + 1)].col(col) -
-                                          anderson_u_[static_cast<std::size_t>(j)].col(col);
-      }
-    Eigen::MatrixXd gram = diffs.transpose() * diffs;
+    Eigen::MatrixXd gram;
+    {
+      const Index ws = static_cast<Index>(ws_.size());
+      Eigen::MatrixXd diffs(g_ * ws, k);
+      for (Index j = 0; j < k; ++j)
+        for (Index b = 0; b < ws; ++b) {
+          const Index col = ws_[static_cast<std::size_t>(b)];
+          diffs.col(j).segment(b * g_, g_) = anderson_u_[static_cast<std::size_t>(j + 1)].col(col) -
+                                            anderson_u_[static_cast<std::size_t>(j)].col(col);
+        }
+      gram = diffs.transpose() * diffs;
+    }
+    // Both Gram matrices are formed; neither combination reads the first residual difference,
+    // so it is released before the extrapolated dual point takes its length-n buffer.
+    anderson_r_.release_first_step();
+    if (!extrapolated) {
+      dual_candidate_.resize(0);
+    } else {
+      anderson_r_.combine(dual_weights, dual_candidate_);
+      if (!dual_candidate_.allFinite()) dual_candidate_.resize(0);
+    }
     const Scalar trace = gram.trace();
     if (trace > 0) {
       gram.diagonal().array() += 1e-12 * trace;
@@ -1081,7 +1131,7 @@ class Engine {
           apply_design(Vector(zeroed - z), change);
           if (objective_at(zeroed, r - change) < current) {
             step = zeroed - z;
-            moved = change;
+            moved.swap(change);
           }
         }
       }
@@ -1101,8 +1151,8 @@ class Engine {
       for (Index b = 0; b < k; ++b)
         u.col(support[static_cast<std::size_t>(b)]) =
             bases[static_cast<std::size_t>(b)] * (csegment(z, b) + t * csegment(step, b));
-      Vector candidate_r = r - t * moved;
-      if (!try_iterate(u, candidate_r)) return cost;
+      moved = r - t * moved;  // the candidate residual, over the product's buffer
+      if (!try_iterate(u, moved)) return cost;
       accepted = true;
       for (Index b = 0; b < k; ++b)
         segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
@@ -1295,7 +1345,7 @@ class Engine {
   Scalar ws_relative_gap_ = 0;
   static constexpr Index kExtrapolation = 8;
   Vector dual_candidate_;  // extrapolated residual waiting for the next certificate
-  std::deque<BlockMatrix> anderson_u_;  // iterates and residuals for Anderson acceleration
+  std::deque<BlockSnapshot> anderson_u_;  // iterates of the window, for Anderson acceleration
   ResidualHistory anderson_r_;  // residuals of the same epochs (float32 differences)
   double certificate_work_ = 0;
   BlockMatrix gradients_;

@@ -131,16 +131,20 @@ def cone_decomposition(X, masks, gates, u) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{name} must have shape ({g}, {P}), got {arr.shape}")
     v = np.zeros_like(u)
     w = np.zeros_like(u)
-    signs = np.where(masks, 1.0, -1.0)
     for i in np.flatnonzero(np.any(u != 0, axis=0)):
-        Au = signs[:, i] * (X @ u[:, i])
+        # A z = (2 D_i - I) X z: X z with the rows outside the pattern negated in place (no
+        # (n, P) array of signs and no second length-n temporary).
+        outside = ~masks[:, i]
+        Au = X @ u[:, i]
+        np.negative(Au, out=Au, where=outside)
         if np.all(Au >= 0):
             v[:, i] = u[:, i]
             continue
         if np.all(Au <= 0):
             w[:, i] = -u[:, i]
             continue
-        Ag = signs[:, i] * (X @ gates[:, i])
+        Ag = X @ gates[:, i]
+        np.negative(Ag, out=Ag, where=outside)
         violated = Au < 0
         if not np.all(Ag[violated] > 0):  # NaN gates fail this test too
             raise ValueError(

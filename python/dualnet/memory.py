@@ -19,12 +19,13 @@ __all__ = ["MemoryEstimate", "estimate_memory"]
 
 # Float64 vectors of length n a solve holds at its peak (an upper bound of what it measures).
 # Gated: the residual, the best dual point, the extrapolated dual point, the last residual of the
-# extrapolation window and its 8 float32 differences (4 vectors' worth): 8; the Newton polish's
-# residuals and products (at most 4) replace the differences. Two more cover the returned dual
-# point and its copy next to the cone decomposition of the map-back.
-# ReLU adds the inverse row norms (1) and one vector of margin; the cone kernels read X in row
-# blocks of 4096 (ratio tests, projection scans), not in length-n products.
-_WORK_VECTORS = {"gated": 10, "relu": 12}
+# extrapolation window and its float32 differences (at most 4 vectors' worth): 8; the Newton
+# polish's residuals and products (at most 4) replace the differences. Two more cover the
+# returned dual point and its copy next to the cone decomposition of the map-back.
+# ReLU adds the inverse row norms (1); the cone kernels read X in row blocks of 4096 (ratio
+# tests, projection scans), not in length-n products, and the cone bound caches keep row
+# indices only (g x 2P integers, within the solver storage below).
+_WORK_VECTORS = {"gated": 10, "relu": 11}
 # The Newton polish builds a dense reduced design of at most 2e6 entries, and at most
 # max(2^18, n g / 8) of them (convex_solver.cpp).
 _POLISH_ENTRIES = 2_000_000

@@ -30,12 +30,13 @@ inline Scalar dual_scaling(Scalar max_bound, Scalar beta) {
 }
 
 // Per-block memory of the cone bound between certificates: the passive rows R of the last
-// projection and a factorisation of their least-squares problem, so that the next certificate
-// first tries mu = max(0, argmin_z ||c + A_R^T z||) at O(g |R|) cost (any mu >= 0 certifies),
-// and projects only when that bound is above the threshold.
+// projection, so that the next certificate first tries mu = max(0, argmin_z ||c + A_R^T z||)
+// (any mu >= 0 certifies) at O(g |R|^2) cost, and projects only when that bound is above the
+// threshold. Only the row indices are kept (the columns A_R are read from X and their
+// least-squares factor is formed when tried): with 2P blocks, a stored (|R|, g) factor per
+// block would cost about as much as a length-n vector.
 struct ConeBoundCache {
   std::vector<Index> rows;
-  Eigen::MatrixXd solve;  // (|R|, g): z = solve * c minimises ||c + A_R^T z|| (A_R read from X)
 };
 
 // Certified upper bound on max_{u in K, ||u|| <= 1} c^T u: ||c|| (mu = 0) when that is already at

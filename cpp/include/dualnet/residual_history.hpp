@@ -37,6 +37,12 @@ class ResidualHistory {
     has_last_ = false;
   }
 
+  // Frees the first difference s_0, which neither combination below reads (its weight is
+  // folded into the others); difference_gram() is not valid afterwards.
+  void release_first_step() {
+    if (!steps_.empty()) Eigen::VectorXf().swap(steps_.front());
+  }
+
   // (K, K) Gram matrix of the differences s_m, accumulated in float64.
   Eigen::MatrixXd difference_gram() const {
     const Index k = static_cast<Index>(steps_.size());
