@@ -197,14 +197,6 @@ int vector_kernel(Index g) {
 
 }  // namespace
 
-bool vectorised_row_scans(Index g) {
-#ifdef DUALNET_X86_KERNELS
-  return vector_kernel(g) != 0;
-#else
-  return g < 0;  // never
-#endif
-}
-
 Word rows_above(const Scalar* a, const Scalar* inverse, Index rows, Scalar floor) {
 #ifdef DUALNET_X86_KERNELS
   if (has_avx2_fma()) return rows_above_avx2(a, inverse, rows, floor);

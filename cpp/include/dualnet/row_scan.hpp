@@ -19,9 +19,6 @@ namespace dualnet {
 void signed_row_products(const MatrixCRef& X, const Word* mask, Index row0, Index rows,
                          const Scalar* u, const Scalar* d, Scalar* au, Scalar* ad);
 
-// Whether signed_row_products runs the vectorised kernel for rows of g entries.
-bool vectorised_row_scans(Index g);
-
 // Tests of the scanned products, up to 64 rows at a time (bit r of the result is row r; rows <=
 // 64), vectorised on the same processors (plain loops otherwise, with the same comparisons, so
 // the same bits). `inverse` holds 1 / ||x_k|| of the rows.
