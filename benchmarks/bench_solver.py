@@ -87,6 +87,7 @@ def _solve_dualnet(problem: Problem, relu: bool, options: dict):
             model="relu" if relu else "gated",
             tol=options.get("tol", 1e-6),
             max_iter=options.get("max_iter"),
+            n_threads=options.get("n_threads"),
         )
     info = {
         "_dual": np.asarray(fit.dual),
@@ -455,6 +456,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-variant", action="append", default=[], metavar="LIB:SETTINGS",
                         help="leave out one library variant (repeatable), e.g. scnn:tol=1e-10")
     parser.add_argument("--baseline", default="dualnet", help="library the ratios refer to")
+    parser.add_argument("--dualnet-threads", type=int, default=None, metavar="N",
+                        help="threads of dualnet's solver (default: one per core); 1 compares wall "
+                        "time with single-threaded peers like for like")
     parser.add_argument("--retry-after-timeout", action="store_true",
                         help="run a library variant again at a larger size after it timed out")
     parser.add_argument("--json", help="also write the rows to this JSON file")
@@ -503,6 +507,8 @@ def main(argv=None) -> int:
                         row = Row(problem.name, program, library, settings, reason)
                     else:
                         python = pythons.get(library) or sys.executable
+                        if library == "dualnet" and args.dualnet_threads is not None:
+                            options = {**options, "n_threads": args.dualnet_threads}
                         result = _run_child(python, library, program, path, options, args)
                         row = _score(problem, program, library, settings, result,
                                      _time_cap(args, library))
