@@ -8,9 +8,9 @@ two-layer ReLU network without biases (dualnet's convention, theory notes sectio
 with L the squared loss 1/2 ||yhat - y||^2 or the logistic loss sum log(1 + exp(-y_i yhat_i))
 (``LOSSES``), evaluated by this script on the network each method returns. Methods:
 
-- dualnet: ``dualnet.fit_relu(X, y, beta, loss=...)`` at its default settings (squared loss:
-  exact pattern set when affordable, else a short Adam seed and column generation; logistic
-  loss: its default sampled pattern set).
+- dualnet: ``dualnet.fit_relu(X, y, beta, loss=...)`` at its default settings (the exact
+  pattern set when affordable, else a short Adam seed trained on the problem's loss, 64 neurons
+  for the squared loss and 32 for the logistic one, and column generation).
 - Adam and SGD (momentum 0.9), full batch, on the non-convex network in PyTorch (float64, one
   thread, no biases, the problem's objective as the training loss), over several widths, learning rates and
   seeds; the best final objective is reported with the time of that run and of the whole sweep.

@@ -480,9 +480,9 @@ def fit_relu(
     ``tol`` over the final set.
     ``fit.pricing`` reports the rounds, the search, the largest violation left, why the loop
     stopped and whether the certificate is global or relative to the final set. The logistic
-    and hinge losses take the same path (their seeding network is trained on that loss, their
-    dual point is lambda = -grad L(yhat), scaled as below); cross-entropy uses the given or
-    sampled set.
+    and hinge losses take the same path (their seeding network, half as wide, is trained on
+    that loss, their dual point is lambda = -grad L(yhat), scaled as below); cross-entropy uses
+    the given or sampled set.
 
     Classification losses (docs/theory.md section 6), all solved in the compiled core:
     ``"logistic"`` and ``"hinge"`` by proximal Newton steps (Lee, Sun & Saunders, 2014) whose
