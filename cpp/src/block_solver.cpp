@@ -127,7 +127,7 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
     if (m == 0) return scans;     // unconstrained minimiser, feasible
     // Multipliers of the working rows: A_W mu = grad f(u); a negative one leaves W.
     const Vector grad = q.gram * u - b + (beta / u.norm()) * u;
-    const Vector mu = a_w.colPivHouseholderQr().solve(grad);
+    const Vector mu = cone_rows_least_squares(cone, working, grad);
     Index leaving = -1;
     Scalar most_negative = -1e-12 * scale;
     for (Index j = 0; j < m; ++j) {

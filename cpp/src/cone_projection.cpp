@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace dualnet {
 
@@ -85,10 +87,62 @@ Eigen::MatrixXd passive_columns(const PatternCone& cone, const std::vector<Index
   return a;
 }
 
+// Features up to which the unpivoted solve works in fixed-capacity (stack) storage.
+constexpr int kSmallDim = 64;
+
+// The unpivoted Householder least-squares solve of cone_rows_least_squares, in storage of
+// capacity (Capacity, Capacity) (Eigen::Dynamic: heap). False, with z untouched, when some
+// column has |R_jj| <= 1e-9 ||a_j|| (numerically dependent on the columns before it).
+template <int Capacity>
+bool unpivoted_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
+                             const Vector& rhs, Vector& z) {
+  using Columns =
+      Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, Capacity, Capacity>;
+  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1, Eigen::ColMajor, Capacity, 1>;
+  const Index g = cone.dim(), m = static_cast<Index>(rows.size());
+  Eigen::HouseholderQR<Columns> qr(g, m);
+  Columns a(g, m);
+  Column norms(m);
+  for (Index j = 0; j < m; ++j) {
+    const Index k = rows[static_cast<std::size_t>(j)];
+    a.col(j) = cone.sign(k) * cone.X.row(k).transpose();
+    norms[j] = a.col(j).norm();
+  }
+  qr.compute(a);
+  for (Index j = 0; j < m; ++j)
+    if (!(std::abs(qr.matrixQR()(j, j)) > 1e-9 * norms[j])) return false;
+  const Column b = rhs;
+  z = qr.solve(b);
+  return true;
+}
+
+}  // namespace
+
+Vector cone_rows_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
+                               const Vector& rhs, bool minimum_norm) {
+  const Index g = cone.dim();
+  if (rhs.size() != g)
+    throw std::invalid_argument("cone_rows_least_squares: rhs has " + std::to_string(rhs.size()) +
+                                " entries, the cone " + std::to_string(g) + " features");
+  if (rows.empty()) return Vector();
+  Vector z;
+  if (static_cast<Index>(rows.size()) <= g &&
+      (g <= kSmallDim ? unpivoted_least_squares<kSmallDim>(cone, rows, rhs, z)
+                      : unpivoted_least_squares<Eigen::Dynamic>(cone, rows, rhs, z)))
+    return z;
+  const Eigen::MatrixXd a = passive_columns(cone, rows);
+  // All columns zero: the pivoting QR's rank threshold, relative to the largest column, is then 0
+  // and its solve divides by the zero pivot.
+  if (!(a.cwiseAbs().maxCoeff() > 0)) return Vector::Zero(a.cols());
+  if (minimum_norm) return Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd>(a).solve(rhs);
+  return a.colPivHouseholderQr().solve(rhs);
+}
+
+namespace {
+
 // argmin_z ||c + A_P^T z|| (the unconstrained least-squares step of Lawson-Hanson).
-Vector least_squares(const Eigen::MatrixXd& a, const Vector& c) {
-  if (a.cols() == 0) return Vector();
-  return a.colPivHouseholderQr().solve(-c);
+Vector least_squares(const PatternCone& cone, const std::vector<Index>& rows, const Vector& c) {
+  return cone_rows_least_squares(cone, rows, -c);
 }
 
 }  // namespace
@@ -116,7 +170,7 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       rows.push_back(k);
   Vector mu;
   while (!rows.empty()) {
-    mu = least_squares(passive_columns(cone, rows), c);
+    mu = least_squares(cone, rows, c);
     std::vector<Index> kept;
     for (std::size_t j = 0; j < rows.size(); ++j)
       if (mu[static_cast<Index>(j)] > 0) kept.push_back(rows[j]);
@@ -196,8 +250,7 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     // the first multiplier that reaches zero, and drop it (Lawson-Hanson steps 6-11).
     bool stalled = false;
     for (Index inner = 0; inner < 4 * g + 10; ++inner) {
-      a = passive_columns(cone, rows);
-      Vector z = least_squares(a, c);
+      Vector z = least_squares(cone, rows, c);
       if (inner == 0 && z[z.size() - 1] <= 0) {  // the entering row cannot help: round-off
         stalled = true;
         break;
