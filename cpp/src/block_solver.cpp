@@ -97,9 +97,12 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
     } else if (m >= g) {
       target = Vector::Zero(g);
     } else {
+      // z: the last g - m columns of Q (A_W = QR), an orthonormal basis of the null space of
+      // A_W^T, formed as Q [0; I] without the first m columns of Q.
       Eigen::HouseholderQR<Eigen::MatrixXd> qr(a_w);
-      const Eigen::MatrixXd basis = qr.householderQ();
-      const Eigen::MatrixXd z = basis.rightCols(g - m);
+      Eigen::MatrixXd z = Eigen::MatrixXd::Zero(g, g - m);
+      z.bottomRows(g - m).setIdentity();
+      z.applyOnTheLeft(qr.householderQ());
       const Eigen::MatrixXd qz = z.transpose() * q.gram * z;
       Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(qz);
       const Matrix vectors = eig.eigenvectors();

@@ -87,32 +87,67 @@ Eigen::MatrixXd passive_columns(const PatternCone& cone, const std::vector<Index
   return a;
 }
 
-// Features up to which the unpivoted solve works in fixed-capacity (stack) storage.
-constexpr int kSmallDim = 64;
+// Features up to which the unpivoted solve works in stack storage.
+constexpr Index kSmallDim = 64;
 
-// The unpivoted Householder least-squares solve of cone_rows_least_squares, in storage of
-// capacity (Capacity, Capacity) (Eigen::Dynamic: heap). False, with z untouched, when some
-// column has |R_jj| <= 1e-9 ||a_j|| (numerically dependent on the columns before it).
-template <int Capacity>
+// The unpivoted least-squares solve of cone_rows_least_squares: Householder QR of the columns
+// [A | b] (g, m + 1), column-major in w, the reflectors applied to b as to any column on their
+// right, then R z = (Q^T b)_{0..m-1}. The small, fixed loops beat a general QR's per-call
+// overhead at the sizes of the cones (g of a few to tens). Returns false when some column has
+// |R_jj| <= 1e-9 ||a_j|| (numerically dependent on the columns before it); w is overwritten.
+bool householder_least_squares(Scalar* w, const Scalar* column_norms, Index g, Index m,
+                               Scalar* z) {
+  for (Index j = 0; j < m; ++j) {
+    Scalar* v = w + j * g;
+    Scalar squared = 0;
+    for (Index i = j; i < g; ++i) squared += v[i] * v[i];
+    const Scalar norm = std::sqrt(squared);
+    if (!(norm > 1e-9 * column_norms[j])) return false;
+    // Reflector H = I - 2 v v^T / v^T v with v = x - alpha e_1, alpha = -sign(x_0) ||x|| (no
+    // cancellation); v^T v = -2 alpha v_0.
+    const Scalar alpha = v[j] >= 0 ? -norm : norm;
+    v[j] -= alpha;
+    const Scalar scale = -1 / (alpha * v[j]);
+    for (Index k = j + 1; k <= m; ++k) {
+      Scalar* column = w + k * g;
+      Scalar dot = 0;
+      for (Index i = j; i < g; ++i) dot += v[i] * column[i];
+      dot *= scale;
+      for (Index i = j; i < g; ++i) column[i] -= dot * v[i];
+    }
+    v[j] = alpha;  // R_jj
+  }
+  const Scalar* qtb = w + m * g;
+  for (Index j = m - 1; j >= 0; --j) {
+    Scalar sum = qtb[j];
+    for (Index k = j + 1; k < m; ++k) sum -= w[k * g + j] * z[k];
+    z[j] = sum / w[j * g + j];
+  }
+  return true;
+}
+
+// Fills [A_R | rhs] and the column norms, then solves by householder_least_squares.
 bool unpivoted_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
                              const Vector& rhs, Vector& z) {
-  using Columns =
-      Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor, Capacity, Capacity>;
-  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1, Eigen::ColMajor, Capacity, 1>;
   const Index g = cone.dim(), m = static_cast<Index>(rows.size());
-  Eigen::HouseholderQR<Columns> qr(g, m);
-  Columns a(g, m);
-  Column norms(m);
+  Scalar stack[kSmallDim * (kSmallDim + 2)];
+  std::vector<Scalar> heap;
+  Scalar* w = stack;
+  if (g > kSmallDim) {
+    heap.resize(static_cast<std::size_t>(g * (m + 2)));
+    w = heap.data();
+  }
+  Scalar* norms = w + g * (m + 1);
   for (Index j = 0; j < m; ++j) {
     const Index k = rows[static_cast<std::size_t>(j)];
-    a.col(j) = cone.sign(k) * cone.X.row(k).transpose();
-    norms[j] = a.col(j).norm();
+    Eigen::Map<Vector> column(w + j * g, g);
+    column = cone.sign(k) * cone.X.row(k).transpose();
+    norms[j] = column.norm();
   }
-  qr.compute(a);
-  for (Index j = 0; j < m; ++j)
-    if (!(std::abs(qr.matrixQR()(j, j)) > 1e-9 * norms[j])) return false;
-  const Column b = rhs;
-  z = qr.solve(b);
+  Eigen::Map<Vector>(w + m * g, g) = rhs;
+  Vector solution(m);
+  if (!householder_least_squares(w, norms, g, m, solution.data())) return false;
+  z.swap(solution);
   return true;
 }
 
@@ -127,8 +162,7 @@ Vector cone_rows_least_squares(const PatternCone& cone, const std::vector<Index>
   if (rows.empty()) return Vector();
   Vector z;
   if (static_cast<Index>(rows.size()) <= g &&
-      (g <= kSmallDim ? unpivoted_least_squares<kSmallDim>(cone, rows, rhs, z)
-                      : unpivoted_least_squares<Eigen::Dynamic>(cone, rows, rhs, z)))
+      unpivoted_least_squares(cone, rows, rhs, z))
     return z;
   const Eigen::MatrixXd a = passive_columns(cone, rows);
   // All columns zero: the pivoting QR's rank threshold, relative to the largest column, is then 0

@@ -50,8 +50,8 @@ struct PatternCone {
 };
 
 // z = argmin ||A_R z - rhs|| over the columns a_k (k in `rows`) of the cone: the least-squares
-// multipliers of a passive or working set. An unpivoted Householder QR (into fixed-capacity storage
-// when g <= kSmallDim: no heap allocation) solves it when every column keeps a clear part
+// multipliers of a passive or working set. An unpivoted Householder QR (in stack storage when
+// g <= 64: no heap allocation but the result) solves it when every column keeps a clear part
 // outside the span of the columns before it (|R_jj| > 1e-9 ||a_j||: then A_R has full column
 // rank and the solve is backward stable, as a pivoted one is); otherwise (duplicate, collinear or
 // zero rows, or more rows than g) a rank-revealing factorization decides: column-pivoting QR (its
