@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace dualnet {
 
@@ -179,6 +180,15 @@ Vector least_squares(const PatternCone& cone, const std::vector<Index>& rows, co
   return cone_rows_least_squares(cone, rows, -c);
 }
 
+// c + A_P^T mu, read from the rows of X (no (g, |P|) copy of the columns).
+Vector passive_point(const PatternCone& cone, const std::vector<Index>& rows, const Vector& mu,
+                     const Vector& c) {
+  Vector u = c;
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    u += (cone.sign(rows[j]) * mu[static_cast<Index>(j)]) * cone.X.row(rows[j]).transpose();
+  return u;
+}
+
 }  // namespace
 
 ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
@@ -205,18 +215,17 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
   Vector mu;
   while (!rows.empty()) {
     mu = least_squares(cone, rows, c);
-    std::vector<Index> kept;
+    std::size_t kept = 0;
     for (std::size_t j = 0; j < rows.size(); ++j)
-      if (mu[static_cast<Index>(j)] > 0) kept.push_back(rows[j]);
-    if (kept.size() == rows.size()) break;
-    rows.swap(kept);
+      if (mu[static_cast<Index>(j)] > 0) rows[kept++] = rows[j];
+    if (kept == rows.size()) break;
+    rows.resize(kept);
   }
   if (rows.empty()) mu = Vector();
 
   // Relative tolerance of the optimality test -a_k^T u <= tol ||x_k|| ||c||.
   const Scalar tol = 1e-12;
-  Eigen::MatrixXd a = passive_columns(cone, rows);
-  Vector u = c + a * mu;
+  Vector u = passive_point(cone, rows, mu, c);
   // Each scan also keeps the kCandidates most violated rows; after a least-squares update the
   // next entering row is sought among them first (O(kCandidates g)), and the rows are scanned
   // again only when none of them is violated any more. The final scan proves optimality.
@@ -297,28 +306,26 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       for (Index j = 0; j < z.size(); ++j)
         if (z[j] <= 0) alpha = std::min(alpha, current[j] / (current[j] - z[j]));
       current += alpha * (z - current);
-      std::vector<Index> kept;
-      std::vector<Scalar> kept_mu;
+      Index kept = 0;
       for (std::size_t j = 0; j < rows.size(); ++j)
         if (current[static_cast<Index>(j)] > 1e-300) {
-          kept.push_back(rows[j]);
-          kept_mu.push_back(current[static_cast<Index>(j)]);
+          rows[static_cast<std::size_t>(kept)] = rows[j];
+          current[kept++] = current[static_cast<Index>(j)];
         }
-      rows.swap(kept);
-      current = Eigen::Map<Vector>(kept_mu.data(), static_cast<Index>(kept_mu.size()));
+      rows.resize(static_cast<std::size_t>(kept));
+      current.conservativeResize(kept);
       if (rows.empty()) break;
     }
     if (stalled) {
       rows.pop_back();
       break;
     }
-    mu = current;
-    a = passive_columns(cone, rows);
-    u = c + a * mu;
+    mu.swap(current);
+    u = passive_point(cone, rows, mu, c);
   }
-  // The certificate is ||c + A^T mu|| for the mu actually held (nonnegative by construction).
-  a = passive_columns(cone, rows);
-  out.u = rows.empty() ? c : Vector(c + a * mu);
+  // The certificate is ||c + A^T mu|| for the mu actually held (nonnegative by construction):
+  // u is c + A^T mu for the final rows and mu on every path out of the loop.
+  out.u = std::move(u);
   out.rows = rows;
   out.multipliers = rows.empty() ? Vector() : mu;
   out.bound = out.u.norm();
