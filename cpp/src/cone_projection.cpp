@@ -91,64 +91,105 @@ Eigen::MatrixXd passive_columns(const PatternCone& cone, const std::vector<Index
 // Features up to which the unpivoted solve works in stack storage.
 constexpr Index kSmallDim = 64;
 
-// The unpivoted least-squares solve of cone_rows_least_squares: Householder QR of the columns
-// [A | b] (g, m + 1), column-major in w, the reflectors applied to b as to any column on their
-// right, then R z = (Q^T b)_{0..m-1}. The small, fixed loops beat a general QR's per-call
-// overhead at the sizes of the cones (g of a few to tens). Returns false when some column has
-// |R_jj| <= 1e-9 ||a_j|| (numerically dependent on the columns before it); w is overwritten.
-bool householder_least_squares(Scalar* w, const Scalar* column_norms, Index g, Index m,
-                               Scalar* z) {
-  for (Index j = 0; j < m; ++j) {
-    Scalar* v = w + j * g;
-    Scalar squared = 0;
-    for (Index i = j; i < g; ++i) squared += v[i] * v[i];
-    const Scalar norm = std::sqrt(squared);
-    if (!(norm > 1e-9 * column_norms[j])) return false;
+// Householder QR of columns pushed one at a time, with Q^T b kept alongside: pushing a column
+// applies the reflectors so far to it (O(g m)) and makes its own, so that Lawson-Hanson, whose
+// passive set mostly grows by one row at a time, does not refactor from scratch; solve()
+// back-substitutes R z = (Q^T b)_{0..m-1}. The small, fixed loops beat a general QR's per-call
+// overhead at the sizes of the cones (g of a few to tens). Storage (storage_size(g) scalars) is
+// the caller's; column j holds the reflector v_j from row j down and R_{ij} (i < j) above it.
+class HouseholderColumns {
+ public:
+  static Index storage_size(Index g) { return g * g + 3 * g; }
+  HouseholderColumns(Index g, Scalar* storage)
+      : g_(g), w_(storage), qtb_(storage + g * g), scale_(qtb_ + g), diag_(scale_ + g) {}
+
+  Index size() const { return m_; }
+  // Starts over: no column, right-hand side b (g entries).
+  void reset(const Scalar* b) {
+    m_ = 0;
+    std::copy(b, b + g_, qtb_);
+  }
+  // The slot of the next column: fill its g entries, then push().
+  Scalar* next_column() { return w_ + m_ * g_; }
+  // Factors the filled column. False when there are g columns already or |R_mm| <= 1e-9 ||a_m||
+  // (numerically dependent on the columns before it): the factor is then unusable until reset.
+  bool push() {
+    if (m_ >= g_) return false;
+    Scalar* a = w_ + m_ * g_;
+    const Scalar original = tail(a, 0).squaredNorm();
+    for (Index j = 0; j < m_; ++j) reflect(j, a);
+    const Index j = m_;
+    const Scalar norm = std::sqrt(tail(a, j).squaredNorm());
+    if (!(norm > 1e-9 * std::sqrt(original))) return false;
     // Reflector H = I - 2 v v^T / v^T v with v = x - alpha e_1, alpha = -sign(x_0) ||x|| (no
     // cancellation); v^T v = -2 alpha v_0.
-    const Scalar alpha = v[j] >= 0 ? -norm : norm;
-    v[j] -= alpha;
-    const Scalar scale = -1 / (alpha * v[j]);
-    for (Index k = j + 1; k <= m; ++k) {
-      Scalar* column = w + k * g;
-      Scalar dot = 0;
-      for (Index i = j; i < g; ++i) dot += v[i] * column[i];
-      dot *= scale;
-      for (Index i = j; i < g; ++i) column[i] -= dot * v[i];
-    }
-    v[j] = alpha;  // R_jj
+    const Scalar alpha = a[j] >= 0 ? -norm : norm;
+    a[j] -= alpha;
+    scale_[j] = -1 / (alpha * a[j]);
+    diag_[j] = alpha;
+    ++m_;
+    reflect(j, qtb_);
+    return true;
   }
-  const Scalar* qtb = w + m * g;
-  for (Index j = m - 1; j >= 0; --j) {
-    Scalar sum = qtb[j];
-    for (Index k = j + 1; k < m; ++k) sum -= w[k * g + j] * z[k];
-    z[j] = sum / w[j * g + j];
+  // z (m entries) = argmin ||A z - b||.
+  void solve(Scalar* z) const {
+    for (Index j = m_ - 1; j >= 0; --j) {
+      Scalar sum = qtb_[j];
+      for (Index k = j + 1; k < m_; ++k) sum -= w_[k * g_ + j] * z[k];
+      z[j] = sum / diag_[j];
+    }
+  }
+
+ private:
+  // Rows j..g-1 of a column: the part the reflector j acts on (Eigen's vectorised reductions;
+  // a plain loop's one chain of additions is latency-bound).
+  Eigen::Map<Vector> tail(Scalar* column, Index j) const {
+    return Eigen::Map<Vector>(column + j, g_ - j);
+  }
+  void reflect(Index j, Scalar* column) const {
+    const Eigen::Map<const Vector> v(w_ + j * g_ + j, g_ - j);
+    Eigen::Map<Vector> x = tail(column, j);
+    x -= (scale_[j] * v.dot(x)) * v;
+  }
+
+  Index g_, m_ = 0;
+  Scalar* w_;
+  Scalar* qtb_;
+  Scalar* scale_;
+  Scalar* diag_;
+};
+
+// Writes a_k (g entries) to out.
+void fill_column(const PatternCone& cone, Index k, Scalar* out) {
+  Eigen::Map<Vector>(out, cone.dim()) = cone.sign(k) * cone.X.row(k).transpose();
+}
+
+// Factors the columns of `rows` from scratch; false if one of them is numerically dependent.
+bool factor_rows(const PatternCone& cone, const std::vector<Index>& rows, const Scalar* rhs,
+                 HouseholderColumns& factor) {
+  factor.reset(rhs);
+  for (Index k : rows) {
+    fill_column(cone, k, factor.next_column());
+    if (!factor.push()) return false;
   }
   return true;
 }
 
-// Fills [A_R | rhs] and the column norms, then solves by householder_least_squares.
+// The unpivoted least-squares solve of cone_rows_least_squares (false: dependent columns).
 bool unpivoted_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
                              const Vector& rhs, Vector& z) {
-  const Index g = cone.dim(), m = static_cast<Index>(rows.size());
-  Scalar stack[kSmallDim * (kSmallDim + 2)];
+  const Index g = cone.dim();
+  Scalar stack[kSmallDim * kSmallDim + 3 * kSmallDim];
   std::vector<Scalar> heap;
-  Scalar* w = stack;
+  Scalar* storage = stack;
   if (g > kSmallDim) {
-    heap.resize(static_cast<std::size_t>(g * (m + 2)));
-    w = heap.data();
+    heap.resize(static_cast<std::size_t>(HouseholderColumns::storage_size(g)));
+    storage = heap.data();
   }
-  Scalar* norms = w + g * (m + 1);
-  for (Index j = 0; j < m; ++j) {
-    const Index k = rows[static_cast<std::size_t>(j)];
-    Eigen::Map<Vector> column(w + j * g, g);
-    column = cone.sign(k) * cone.X.row(k).transpose();
-    norms[j] = column.norm();
-  }
-  Eigen::Map<Vector>(w + m * g, g) = rhs;
-  Vector solution(m);
-  if (!householder_least_squares(w, norms, g, m, solution.data())) return false;
-  z.swap(solution);
+  HouseholderColumns factor(g, storage);
+  if (!factor_rows(cone, rows, rhs.data(), factor)) return false;
+  z.resize(factor.size());
+  factor.solve(z.data());
   return true;
 }
 
@@ -212,14 +253,34 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     if (k >= 0 && k < n && std::find(rows.begin(), rows.end(), k) == rows.end() &&
         static_cast<Index>(rows.size()) < g)
       rows.push_back(k);
+  // The least-squares steps argmin_z ||c + A_P^T z||, through one factor of the passive columns:
+  // `factored` while it holds exactly the columns of `rows`; after the entering row is appended
+  // (`appended`: rows are the factored ones and one more), one push updates it.
+  std::vector<Scalar> storage(static_cast<std::size_t>(HouseholderColumns::storage_size(g)));
+  HouseholderColumns factor(g, storage.data());
+  const Vector minus_c = -c;
+  bool factored = false;
+  auto solve_passive = [&](bool appended) {
+    if (appended && factored) {
+      fill_column(cone, rows.back(), factor.next_column());
+      factored = factor.push();
+    } else {
+      factored = factor_rows(cone, rows, minus_c.data(), factor);
+    }
+    if (!factored) return least_squares(cone, rows, c);  // dependent columns: rank-revealing
+    Vector z(factor.size());
+    factor.solve(z.data());
+    return z;
+  };
   Vector mu;
   while (!rows.empty()) {
-    mu = least_squares(cone, rows, c);
+    mu = solve_passive(false);
     std::size_t kept = 0;
     for (std::size_t j = 0; j < rows.size(); ++j)
       if (mu[static_cast<Index>(j)] > 0) rows[kept++] = rows[j];
     if (kept == rows.size()) break;
     rows.resize(kept);
+    factored = false;
   }
   if (rows.empty()) mu = Vector();
 
@@ -293,7 +354,7 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     // the first multiplier that reaches zero, and drop it (Lawson-Hanson steps 6-11).
     bool stalled = false;
     for (Index inner = 0; inner < 4 * g + 10; ++inner) {
-      Vector z = least_squares(cone, rows, c);
+      Vector z = solve_passive(inner == 0);
       if (inner == 0 && z[z.size() - 1] <= 0) {  // the entering row cannot help: round-off
         stalled = true;
         break;
@@ -314,10 +375,12 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
         }
       rows.resize(static_cast<std::size_t>(kept));
       current.conservativeResize(kept);
+      factored = false;
       if (rows.empty()) break;
     }
     if (stalled) {
       rows.pop_back();
+      factored = false;
       break;
     }
     mu.swap(current);
