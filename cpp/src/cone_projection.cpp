@@ -93,21 +93,36 @@ constexpr Index kSmallDim = 64;
 
 // Householder QR of columns pushed one at a time, with Q^T b kept alongside: pushing a column
 // applies the reflectors so far to it (O(g m)) and makes its own, so that Lawson-Hanson, whose
-// passive set mostly grows by one row at a time, does not refactor from scratch; solve()
-// back-substitutes R z = (Q^T b)_{0..m-1}. The small, fixed loops beat a general QR's per-call
-// overhead at the sizes of the cones (g of a few to tens). Storage (storage_size(g) scalars) is
-// the caller's; column j holds the reflector v_j from row j down and R_{ij} (i < j) above it.
+// passive set grows by one row at a time and loses rows anywhere, refactors only from the first
+// changed column (truncate: the first j columns' factor does not depend on the later ones);
+// solve() back-substitutes R z = (Q^T b)_{0..m-1}. The small, fixed loops beat a general QR's
+// per-call overhead at the sizes of the cones (g of a few to tens). Storage (storage_size
+// scalars) is the caller's; column j holds the reflector v_j from row j down and R_{ij} (i < j)
+// above it; with `truncatable`, also Q^T b as it was before each reflector.
 class HouseholderColumns {
  public:
-  static Index storage_size(Index g) { return g * g + 3 * g; }
-  HouseholderColumns(Index g, Scalar* storage)
-      : g_(g), w_(storage), qtb_(storage + g * g), scale_(qtb_ + g), diag_(scale_ + g) {}
+  static Index storage_size(Index g, bool truncatable) {
+    return (truncatable ? 2 * g * g : g * g) + 3 * g;
+  }
+  HouseholderColumns(Index g, Scalar* storage, bool truncatable)
+      : g_(g),
+        w_(storage),
+        qtb_(storage + g * g),
+        scale_(qtb_ + g),
+        diag_(scale_ + g),
+        history_(truncatable ? diag_ + g : nullptr) {}
 
   Index size() const { return m_; }
   // Starts over: no column, right-hand side b (g entries).
   void reset(const Scalar* b) {
     m_ = 0;
     std::copy(b, b + g_, qtb_);
+  }
+  // Keeps the first j columns (j <= size(); a truncatable factor).
+  void truncate(Index j) {
+    if (j == m_) return;
+    m_ = j;
+    std::copy(history_ + j * g_, history_ + (j + 1) * g_, qtb_);
   }
   // The slot of the next column: fill its g entries, then push().
   Scalar* next_column() { return w_ + m_ * g_; }
@@ -128,15 +143,18 @@ class HouseholderColumns {
     scale_[j] = -1 / (alpha * a[j]);
     diag_[j] = alpha;
     ++m_;
+    if (history_) std::copy(qtb_, qtb_ + g_, history_ + j * g_);
     reflect(j, qtb_);
     return true;
   }
   // z (m entries) = argmin ||A z - b||.
+  // Column-oriented: z_j, then z_{0..j-1} -= z_j R_{0..j-1, j} (contiguous, vectorised).
   void solve(Scalar* z) const {
+    std::copy(qtb_, qtb_ + m_, z);
     for (Index j = m_ - 1; j >= 0; --j) {
-      Scalar sum = qtb_[j];
-      for (Index k = j + 1; k < m_; ++k) sum -= w_[k * g_ + j] * z[k];
-      z[j] = sum / diag_[j];
+      const Scalar zj = z[j] / diag_[j];
+      z[j] = zj;
+      Eigen::Map<Vector>(z, j) -= zj * Eigen::Map<const Vector>(w_ + j * g_, j);
     }
   }
 
@@ -157,6 +175,7 @@ class HouseholderColumns {
   Scalar* qtb_;
   Scalar* scale_;
   Scalar* diag_;
+  Scalar* history_;
 };
 
 // Writes a_k (g entries) to out.
@@ -183,10 +202,10 @@ bool unpivoted_least_squares(const PatternCone& cone, const std::vector<Index>& 
   std::vector<Scalar> heap;
   Scalar* storage = stack;
   if (g > kSmallDim) {
-    heap.resize(static_cast<std::size_t>(HouseholderColumns::storage_size(g)));
+    heap.resize(static_cast<std::size_t>(HouseholderColumns::storage_size(g, false)));
     storage = heap.data();
   }
-  HouseholderColumns factor(g, storage);
+  HouseholderColumns factor(g, storage, false);
   if (!factor_rows(cone, rows, rhs.data(), factor)) return false;
   z.resize(factor.size());
   factor.solve(z.data());
@@ -253,34 +272,39 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     if (k >= 0 && k < n && std::find(rows.begin(), rows.end(), k) == rows.end() &&
         static_cast<Index>(rows.size()) < g)
       rows.push_back(k);
-  // The least-squares steps argmin_z ||c + A_P^T z||, through one factor of the passive columns:
-  // `factored` while it holds exactly the columns of `rows`; after the entering row is appended
-  // (`appended`: rows are the factored ones and one more), one push updates it.
-  std::vector<Scalar> storage(static_cast<std::size_t>(HouseholderColumns::storage_size(g)));
-  HouseholderColumns factor(g, storage.data());
+  // The least-squares steps argmin_z ||c + A_P^T z||, through one factor of the passive columns
+  // (of the rows `factored`, in order): kept up to the first row in which `rows` differs, the
+  // rest of `rows` pushed onto it (rows are appended at the end and removed in order).
+  std::vector<Scalar> storage(
+      static_cast<std::size_t>(HouseholderColumns::storage_size(g, true)));
+  HouseholderColumns factor(g, storage.data(), true);
   const Vector minus_c = -c;
-  bool factored = false;
-  auto solve_passive = [&](bool appended) {
-    if (appended && factored) {
-      fill_column(cone, rows.back(), factor.next_column());
-      factored = factor.push();
-    } else {
-      factored = factor_rows(cone, rows, minus_c.data(), factor);
+  std::vector<Index> factored;
+  auto solve_passive = [&]() {
+    std::size_t kept = 0;
+    while (kept < factored.size() && kept < rows.size() && factored[kept] == rows[kept]) ++kept;
+    if (kept == 0)
+      factor.reset(minus_c.data());
+    else
+      factor.truncate(static_cast<Index>(kept));
+    factored.resize(kept);
+    for (std::size_t t = kept; t < rows.size(); ++t) {
+      fill_column(cone, rows[t], factor.next_column());
+      if (!factor.push()) return least_squares(cone, rows, c);  // dependent: rank-revealing
+      factored.push_back(rows[t]);
     }
-    if (!factored) return least_squares(cone, rows, c);  // dependent columns: rank-revealing
     Vector z(factor.size());
     factor.solve(z.data());
     return z;
   };
   Vector mu;
   while (!rows.empty()) {
-    mu = solve_passive(false);
+    mu = solve_passive();
     std::size_t kept = 0;
     for (std::size_t j = 0; j < rows.size(); ++j)
       if (mu[static_cast<Index>(j)] > 0) rows[kept++] = rows[j];
     if (kept == rows.size()) break;
     rows.resize(kept);
-    factored = false;
   }
   if (rows.empty()) mu = Vector();
 
@@ -354,7 +378,7 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     // the first multiplier that reaches zero, and drop it (Lawson-Hanson steps 6-11).
     bool stalled = false;
     for (Index inner = 0; inner < 4 * g + 10; ++inner) {
-      Vector z = solve_passive(inner == 0);
+      Vector z = solve_passive();
       if (inner == 0 && z[z.size() - 1] <= 0) {  // the entering row cannot help: round-off
         stalled = true;
         break;
@@ -375,12 +399,10 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
         }
       rows.resize(static_cast<std::size_t>(kept));
       current.conservativeResize(kept);
-      factored = false;
       if (rows.empty()) break;
     }
     if (stalled) {
       rows.pop_back();
-      factored = false;
       break;
     }
     mu.swap(current);
