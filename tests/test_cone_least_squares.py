@@ -106,3 +106,24 @@ def test_least_squares_names_bad_arguments():
     with pytest.raises(ValueError, match="row 10"):
         _core.cone_rows_least_squares(X, patterns, 0, [10], np.ones(3))
     assert _core.cone_rows_least_squares(X, patterns, 0, [], np.ones(3)).shape == (0,)
+
+
+@pytest.mark.parametrize("d", [2, 8, 20])
+def test_projection_matches_nnls_with_large_passive_sets(d):
+    """Many rows and features: Lawson-Hanson's passive set grows to many rows and loses rows in
+    the middle (the factor is kept up to the first changed row); the projection is scipy's."""
+    rng = np.random.default_rng(d)
+    n = 10 * d + 20
+    X = rng.standard_normal((n, d))
+    masks = X @ rng.standard_normal((d, 4)) >= 0
+    masks[:, 3] = rng.random(n) < 0.5  # not a hyperplane pattern: small cones, big passive sets
+    patterns = _core.PatternSet.from_masks(masks, np.zeros((d, 4)))
+    for index in range(4):
+        a = _columns(X, masks, index, np.arange(n))
+        for _ in range(6):
+            c = rng.standard_normal(d)
+            mu, _ = nnls(a, -c, maxiter=50 * n)
+            expected = c + a @ mu
+            u, bound = _core.project_onto_pattern_cone(X, patterns, index, c)
+            np.testing.assert_allclose(u, expected, atol=1e-8 * np.linalg.norm(c))
+            assert bound == pytest.approx(np.linalg.norm(u), rel=1e-12, abs=1e-15)
