@@ -127,7 +127,8 @@ class HouseholderColumns {
   // The slot of the next column: fill its g entries, then push().
   Scalar* next_column() { return w_ + m_ * g_; }
   // Factors the filled column. False when there are g columns already or |R_mm| <= 1e-9 ||a_m||
-  // (numerically dependent on the columns before it): the factor is then unusable until reset.
+  // (numerically dependent on the columns before it); the factor of the first size() columns
+  // then stands as it was.
   bool push() {
     if (m_ >= g_) return false;
     Scalar* a = w_ + m_ * g_;
