@@ -72,6 +72,22 @@ py::tuple project(const MatrixCRef& X, const PatternSet& patterns, Index index, 
   return py::make_tuple(py::array_t<double>(result.u.size(), result.u.data()), result.bound);
 }
 
+Vector cone_rows_least_squares(const MatrixCRef& X, const PatternSet& patterns, Index index,
+                               const std::vector<Index>& rows, const Vector& rhs,
+                               bool minimum_norm) {
+  check_cone(X, patterns, index);
+  for (Index k : rows)
+    if (k < 0 || k >= X.rows())
+      throw std::invalid_argument("row " + std::to_string(k) + " is out of range for X with " +
+                                  std::to_string(X.rows()) + " rows");
+  // Safe without the GIL: X is a view the caller keeps alive, rows and rhs are copies.
+  return without_gil([&] {
+    const Vector inverse_norms = dualnet::inverse_row_norms(X);
+    const dualnet::PatternCone cone{X, patterns, index, inverse_norms};
+    return dualnet::cone_rows_least_squares(cone, rows, rhs, minimum_norm);
+  });
+}
+
 py::tuple cone_row_products(const MatrixCRef& X, const PatternSet& patterns, Index index,
                             const Vector& u, const std::optional<Vector>& d, Index block_rows) {
   check_cone(X, patterns, index);
@@ -171,6 +187,14 @@ void bind_solver(py::module_& m) {
         py::arg("index"), py::arg("c"),
         "Projection of c onto K_index = {u : (2 D_i - I) X u >= 0} and the certified bound "
         "||c + A^T mu|| on max over the cone's unit ball of c^T u; returns (u, bound).");
+
+  m.def("cone_rows_least_squares", &cone_rows_least_squares, py::arg("X").noconvert(),
+        py::arg("patterns"), py::arg("index"), py::arg("rows"), py::arg("rhs"), py::kw_only(),
+        py::arg("minimum_norm") = false,
+        "The least-squares solve of the cone projection and the block updates: argmin_z "
+        "||A_R z - rhs|| over the columns a_k = (2 [D_index]_kk - 1) x_k, k in rows (unpivoted "
+        "Householder QR, or for numerically dependent columns a column-pivoting QR's basic "
+        "solution, the minimum-norm solution when minimum_norm).");
 
   m.def("cone_row_products", &cone_row_products, py::arg("X").noconvert(), py::arg("patterns"),
         py::arg("index"), py::arg("u"), py::arg("d") = py::none(), py::kw_only(),

@@ -97,9 +97,12 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
     } else if (m >= g) {
       target = Vector::Zero(g);
     } else {
+      // z: the last g - m columns of Q (A_W = QR), an orthonormal basis of the null space of
+      // A_W^T, formed as Q [0; I] without the first m columns of Q.
       Eigen::HouseholderQR<Eigen::MatrixXd> qr(a_w);
-      const Eigen::MatrixXd basis = qr.householderQ();
-      const Eigen::MatrixXd z = basis.rightCols(g - m);
+      Eigen::MatrixXd z = Eigen::MatrixXd::Zero(g, g - m);
+      z.bottomRows(g - m).setIdentity();
+      z.applyOnTheLeft(qr.householderQ());
       const Eigen::MatrixXd qz = z.transpose() * q.gram * z;
       Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(qz);
       const Matrix vectors = eig.eigenvectors();
@@ -127,7 +130,7 @@ Index cone_block_minimizer(const PatternCone& cone, const BlockGram& q, const Ve
     if (m == 0) return scans;     // unconstrained minimiser, feasible
     // Multipliers of the working rows: A_W mu = grad f(u); a negative one leaves W.
     const Vector grad = q.gram * u - b + (beta / u.norm()) * u;
-    const Vector mu = a_w.colPivHouseholderQr().solve(grad);
+    const Vector mu = cone_rows_least_squares(cone, working, grad);
     Index leaving = -1;
     Scalar most_negative = -1e-12 * scale;
     for (Index j = 0; j < m; ++j) {

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace dualnet {
 
@@ -85,10 +88,166 @@ Eigen::MatrixXd passive_columns(const PatternCone& cone, const std::vector<Index
   return a;
 }
 
+// Features up to which the unpivoted solve works in stack storage.
+constexpr Index kSmallDim = 64;
+
+// Householder QR of columns pushed one at a time, with Q^T b kept alongside: pushing a column
+// applies the reflectors so far to it (O(g m)) and makes its own, so that Lawson-Hanson, whose
+// passive set grows by one row at a time and loses rows anywhere, refactors only from the first
+// changed column (truncate: the first j columns' factor does not depend on the later ones);
+// solve() back-substitutes R z = (Q^T b)_{0..m-1}. The small, fixed loops beat a general QR's
+// per-call overhead at the sizes of the cones (g of a few to tens). Storage (storage_size
+// scalars) is the caller's; column j holds the reflector v_j from row j down and R_{ij} (i < j)
+// above it; with `truncatable`, also Q^T b as it was before each reflector.
+class HouseholderColumns {
+ public:
+  static Index storage_size(Index g, bool truncatable) {
+    return (truncatable ? 2 * g * g : g * g) + 3 * g;
+  }
+  HouseholderColumns(Index g, Scalar* storage, bool truncatable)
+      : g_(g),
+        w_(storage),
+        qtb_(storage + g * g),
+        scale_(qtb_ + g),
+        diag_(scale_ + g),
+        history_(truncatable ? diag_ + g : nullptr) {}
+
+  Index size() const { return m_; }
+  // Starts over: no column, right-hand side b (g entries).
+  void reset(const Scalar* b) {
+    m_ = 0;
+    std::copy(b, b + g_, qtb_);
+  }
+  // Keeps the first j columns (j <= size(); a truncatable factor).
+  void truncate(Index j) {
+    if (j == m_) return;
+    m_ = j;
+    std::copy(history_ + j * g_, history_ + (j + 1) * g_, qtb_);
+  }
+  // The slot of the next column: fill its g entries, then push().
+  Scalar* next_column() { return w_ + m_ * g_; }
+  // Factors the filled column. False when there are g columns already or |R_mm| <= 1e-9 ||a_m||
+  // (numerically dependent on the columns before it); the factor of the first size() columns
+  // then stands as it was.
+  bool push() {
+    if (m_ >= g_) return false;
+    Scalar* a = w_ + m_ * g_;
+    const Scalar original = tail(a, 0).squaredNorm();
+    for (Index j = 0; j < m_; ++j) reflect(j, a);
+    const Index j = m_;
+    const Scalar norm = std::sqrt(tail(a, j).squaredNorm());
+    if (!(norm > 1e-9 * std::sqrt(original))) return false;
+    // Reflector H = I - 2 v v^T / v^T v with v = x - alpha e_1, alpha = -sign(x_0) ||x|| (no
+    // cancellation); v^T v = -2 alpha v_0.
+    const Scalar alpha = a[j] >= 0 ? -norm : norm;
+    a[j] -= alpha;
+    scale_[j] = -1 / (alpha * a[j]);
+    diag_[j] = alpha;
+    ++m_;
+    if (history_) std::copy(qtb_, qtb_ + g_, history_ + j * g_);
+    reflect(j, qtb_);
+    return true;
+  }
+  // z (m entries) = argmin ||A z - b||.
+  // Column-oriented: z_j, then z_{0..j-1} -= z_j R_{0..j-1, j} (contiguous, vectorised).
+  void solve(Scalar* z) const {
+    std::copy(qtb_, qtb_ + m_, z);
+    for (Index j = m_ - 1; j >= 0; --j) {
+      const Scalar zj = z[j] / diag_[j];
+      z[j] = zj;
+      Eigen::Map<Vector>(z, j) -= zj * Eigen::Map<const Vector>(w_ + j * g_, j);
+    }
+  }
+
+ private:
+  // Rows j..g-1 of a column: the part the reflector j acts on (Eigen's vectorised reductions;
+  // a plain loop's one chain of additions is latency-bound).
+  Eigen::Map<Vector> tail(Scalar* column, Index j) const {
+    return Eigen::Map<Vector>(column + j, g_ - j);
+  }
+  void reflect(Index j, Scalar* column) const {
+    const Eigen::Map<const Vector> v(w_ + j * g_ + j, g_ - j);
+    Eigen::Map<Vector> x = tail(column, j);
+    x -= (scale_[j] * v.dot(x)) * v;
+  }
+
+  Index g_, m_ = 0;
+  Scalar* w_;
+  Scalar* qtb_;
+  Scalar* scale_;
+  Scalar* diag_;
+  Scalar* history_;
+};
+
+// Writes a_k (g entries) to out.
+void fill_column(const PatternCone& cone, Index k, Scalar* out) {
+  Eigen::Map<Vector>(out, cone.dim()) = cone.sign(k) * cone.X.row(k).transpose();
+}
+
+// Factors the columns of `rows` from scratch; false if one of them is numerically dependent.
+bool factor_rows(const PatternCone& cone, const std::vector<Index>& rows, const Scalar* rhs,
+                 HouseholderColumns& factor) {
+  factor.reset(rhs);
+  for (Index k : rows) {
+    fill_column(cone, k, factor.next_column());
+    if (!factor.push()) return false;
+  }
+  return true;
+}
+
+// The unpivoted least-squares solve of cone_rows_least_squares (false: dependent columns).
+bool unpivoted_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
+                             const Vector& rhs, Vector& z) {
+  const Index g = cone.dim();
+  Scalar stack[kSmallDim * kSmallDim + 3 * kSmallDim];
+  std::vector<Scalar> heap;
+  Scalar* storage = stack;
+  if (g > kSmallDim) {
+    heap.resize(static_cast<std::size_t>(HouseholderColumns::storage_size(g, false)));
+    storage = heap.data();
+  }
+  HouseholderColumns factor(g, storage, false);
+  if (!factor_rows(cone, rows, rhs.data(), factor)) return false;
+  z.resize(factor.size());
+  factor.solve(z.data());
+  return true;
+}
+
+}  // namespace
+
+Vector cone_rows_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
+                               const Vector& rhs, bool minimum_norm) {
+  const Index g = cone.dim();
+  if (rhs.size() != g)
+    throw std::invalid_argument("cone_rows_least_squares: rhs has " + std::to_string(rhs.size()) +
+                                " entries, the cone " + std::to_string(g) + " features");
+  if (rows.empty()) return Vector();
+  Vector z;
+  if (static_cast<Index>(rows.size()) <= g &&
+      unpivoted_least_squares(cone, rows, rhs, z))
+    return z;
+  const Eigen::MatrixXd a = passive_columns(cone, rows);
+  // All columns zero: the pivoting QR's rank threshold, relative to the largest column, is then 0
+  // and its solve divides by the zero pivot.
+  if (!(a.cwiseAbs().maxCoeff() > 0)) return Vector::Zero(a.cols());
+  if (minimum_norm) return Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd>(a).solve(rhs);
+  return a.colPivHouseholderQr().solve(rhs);
+}
+
+namespace {
+
 // argmin_z ||c + A_P^T z|| (the unconstrained least-squares step of Lawson-Hanson).
-Vector least_squares(const Eigen::MatrixXd& a, const Vector& c) {
-  if (a.cols() == 0) return Vector();
-  return a.colPivHouseholderQr().solve(-c);
+Vector least_squares(const PatternCone& cone, const std::vector<Index>& rows, const Vector& c) {
+  return cone_rows_least_squares(cone, rows, -c);
+}
+
+// c + A_P^T mu, read from the rows of X (no (g, |P|) copy of the columns).
+Vector passive_point(const PatternCone& cone, const std::vector<Index>& rows, const Vector& mu,
+                     const Vector& c) {
+  Vector u = c;
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    u += (cone.sign(rows[j]) * mu[static_cast<Index>(j)]) * cone.X.row(rows[j]).transpose();
+  return u;
 }
 
 }  // namespace
@@ -114,21 +273,45 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     if (k >= 0 && k < n && std::find(rows.begin(), rows.end(), k) == rows.end() &&
         static_cast<Index>(rows.size()) < g)
       rows.push_back(k);
+  // The least-squares steps argmin_z ||c + A_P^T z||, through one factor of the passive columns
+  // (of the rows `factored`, in order): kept up to the first row in which `rows` differs, the
+  // rest of `rows` pushed onto it (rows are appended at the end and removed in order).
+  std::vector<Scalar> storage(
+      static_cast<std::size_t>(HouseholderColumns::storage_size(g, true)));
+  HouseholderColumns factor(g, storage.data(), true);
+  const Vector minus_c = -c;
+  std::vector<Index> factored;
+  auto solve_passive = [&]() {
+    std::size_t kept = 0;
+    while (kept < factored.size() && kept < rows.size() && factored[kept] == rows[kept]) ++kept;
+    if (kept == 0)
+      factor.reset(minus_c.data());
+    else
+      factor.truncate(static_cast<Index>(kept));
+    factored.resize(kept);
+    for (std::size_t t = kept; t < rows.size(); ++t) {
+      fill_column(cone, rows[t], factor.next_column());
+      if (!factor.push()) return least_squares(cone, rows, c);  // dependent: rank-revealing
+      factored.push_back(rows[t]);
+    }
+    Vector z(factor.size());
+    factor.solve(z.data());
+    return z;
+  };
   Vector mu;
   while (!rows.empty()) {
-    mu = least_squares(passive_columns(cone, rows), c);
-    std::vector<Index> kept;
+    mu = solve_passive();
+    std::size_t kept = 0;
     for (std::size_t j = 0; j < rows.size(); ++j)
-      if (mu[static_cast<Index>(j)] > 0) kept.push_back(rows[j]);
-    if (kept.size() == rows.size()) break;
-    rows.swap(kept);
+      if (mu[static_cast<Index>(j)] > 0) rows[kept++] = rows[j];
+    if (kept == rows.size()) break;
+    rows.resize(kept);
   }
   if (rows.empty()) mu = Vector();
 
   // Relative tolerance of the optimality test -a_k^T u <= tol ||x_k|| ||c||.
   const Scalar tol = 1e-12;
-  Eigen::MatrixXd a = passive_columns(cone, rows);
-  Vector u = c + a * mu;
+  Vector u = passive_point(cone, rows, mu, c);
   // Each scan also keeps the kCandidates most violated rows; after a least-squares update the
   // next entering row is sought among them first (O(kCandidates g)), and the rows are scanned
   // again only when none of them is violated any more. The final scan proves optimality.
@@ -196,8 +379,7 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     // the first multiplier that reaches zero, and drop it (Lawson-Hanson steps 6-11).
     bool stalled = false;
     for (Index inner = 0; inner < 4 * g + 10; ++inner) {
-      a = passive_columns(cone, rows);
-      Vector z = least_squares(a, c);
+      Vector z = solve_passive();
       if (inner == 0 && z[z.size() - 1] <= 0) {  // the entering row cannot help: round-off
         stalled = true;
         break;
@@ -210,28 +392,26 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
       for (Index j = 0; j < z.size(); ++j)
         if (z[j] <= 0) alpha = std::min(alpha, current[j] / (current[j] - z[j]));
       current += alpha * (z - current);
-      std::vector<Index> kept;
-      std::vector<Scalar> kept_mu;
+      Index kept = 0;
       for (std::size_t j = 0; j < rows.size(); ++j)
         if (current[static_cast<Index>(j)] > 1e-300) {
-          kept.push_back(rows[j]);
-          kept_mu.push_back(current[static_cast<Index>(j)]);
+          rows[static_cast<std::size_t>(kept)] = rows[j];
+          current[kept++] = current[static_cast<Index>(j)];
         }
-      rows.swap(kept);
-      current = Eigen::Map<Vector>(kept_mu.data(), static_cast<Index>(kept_mu.size()));
+      rows.resize(static_cast<std::size_t>(kept));
+      current.conservativeResize(kept);
       if (rows.empty()) break;
     }
     if (stalled) {
       rows.pop_back();
       break;
     }
-    mu = current;
-    a = passive_columns(cone, rows);
-    u = c + a * mu;
+    mu.swap(current);
+    u = passive_point(cone, rows, mu, c);
   }
-  // The certificate is ||c + A^T mu|| for the mu actually held (nonnegative by construction).
-  a = passive_columns(cone, rows);
-  out.u = rows.empty() ? c : Vector(c + a * mu);
+  // The certificate is ||c + A^T mu|| for the mu actually held (nonnegative by construction):
+  // u is c + A^T mu for the final rows and mu on every path out of the loop.
+  out.u = std::move(u);
   out.rows = rows;
   out.multipliers = rows.empty() ? Vector() : mu;
   out.bound = out.u.norm();

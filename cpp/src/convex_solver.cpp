@@ -925,7 +925,7 @@ class Engine {
         const Index k = rows[static_cast<std::size_t>(j)];
         a.col(j) = (patterns_.active(k, i) ? Scalar{1} : Scalar{-1}) * X_.row(k).transpose();
       }
-      const Vector mu = a.colPivHouseholderQr().solve(grad);
+      const Vector mu = cone_rows_least_squares(cone(i), rows, grad);
       Index leaving = -1;
       Scalar most_negative = -1e-12 * (gradient.norm() + beta_);
       for (Index j = 0; j < m; ++j) {
@@ -1282,7 +1282,7 @@ class Engine {
       a.col(t) = (patterns_.active(k, i) ? Scalar{1} : Scalar{-1}) * X_.row(k).transpose();
     }
     const Vector grad = q.gram * u - b + (beta_ / norm) * u;
-    const Vector mu = a.colPivHouseholderQr().solve(grad);
+    const Vector mu = cone_rows_least_squares(cone(i), rows, grad);
     Index best = -1;
     Scalar largest = 1e-9 * (b.norm() + beta_);
     for (Index t = 0; t < m; ++t) {

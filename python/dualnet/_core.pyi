@@ -141,6 +141,15 @@ def beta_max(
 def project_onto_pattern_cone(
     X: npt.NDArray[np.float64], patterns: PatternSet, index: int, c: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], float]: ...
+def cone_rows_least_squares(
+    X: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    index: int,
+    rows: list[int],
+    rhs: npt.NDArray[np.float64],
+    *,
+    minimum_norm: bool = False,
+) -> npt.NDArray[np.float64]: ...
 def cone_row_products(
     X: npt.NDArray[np.float64],
     patterns: PatternSet,

@@ -49,6 +49,17 @@ struct PatternCone {
                           const std::vector<Index>& excluded) const;
 };
 
+// z = argmin ||A_R z - rhs|| over the columns a_k (k in `rows`) of the cone: the least-squares
+// multipliers of a passive or working set. An unpivoted Householder QR (in stack storage when
+// g <= 64: no heap allocation but the result) solves it when every column keeps a clear part
+// outside the span of the columns before it (|R_jj| > 1e-9 ||a_j||: then A_R has full column
+// rank and the solve is backward stable, as a pivoted one is); otherwise (duplicate, collinear or
+// zero rows, or more rows than g) a rank-revealing factorization decides: column-pivoting QR (its
+// basic solution) by default, the complete orthogonal decomposition (the minimum-norm solution,
+// pinv(A_R) rhs) when `minimum_norm`.
+Vector cone_rows_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
+                               const Vector& rhs, bool minimum_norm = false);
+
 struct ConeProjection {
   Vector u;                   // c + A^T mu (= Proj_K(c) when converged)
   std::vector<Index> rows;    // passive set: rows with a positive multiplier
