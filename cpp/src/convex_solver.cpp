@@ -671,51 +671,16 @@ class Engine {
         std::vector<BlockedRow> blocked;
         if (relu_) blocked = ratio_test(support, bases, z, step);
         auto evaluate = [&](const Vector& cz, const std::vector<BlockedRow>& rows_to_add) {
-          BlockMatrix u = u_;
-          Index at = 0;
-          for (std::size_t b = 0; b < support.size(); ++b) {
-            const Index width = bases[b].cols();
-            u.col(support[b]) = bases[b] * cz.segment(at, width);
-            at += width;
-          }
+          BlockMatrix u = blocks_of(support, bases, cz);
           Vector residual = y_ - design * cz;
-          std::vector<std::vector<Index>> saved;
-          for (const BlockedRow& item : rows_to_add) {
-            auto& rows = cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])].working_rows;
-            saved.push_back(rows);
-            rows.push_back(item.row);
-          }
-          const bool kept = try_iterate(u, residual);
-          if (!kept)
-            for (std::size_t q = 0; q < rows_to_add.size(); ++q)
-              cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(rows_to_add[q].position)])]
-                  .working_rows = saved[q];
-          return kept;
+          return try_holding_rows(u, residual, support, rows_to_add);
         };
         bool kept;
         if (blocked.empty()) {
           kept = evaluate(candidate_z, blocked);
         } else {
-          Scalar shortest = 1;
-          for (const BlockedRow& item : blocked) shortest = std::min(shortest, item.t);
-          std::vector<BlockedRow> first;
-          for (const BlockedRow& item : blocked)
-            if (item.t == shortest) first.push_back(item);
-          Vector bent = z;
-          for (const BlockedRow& item : blocked) bent.segment(item.offset, item.width) += (item.t - 1) * step.segment(item.offset, item.width);
-          bent += step;
-          if (evaluate(bent, blocked) ||
-              (shortest > 0 && evaluate(Vector(z + shortest * step), first))) {
-            accepted = true;
+          if (blocked_step(support, z, step, blocked, evaluate, accepted)) {
             pruned = true;  // new tight rows: restart on the new bases
-            return cost;
-          }
-          if (shortest == 0) {
-            // Rows already tight but not held: hold them (the iterate does not move) and restart.
-            for (const BlockedRow& item : first)
-              cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])]
-                  .working_rows.push_back(item.row);
-            pruned = true;
             return cost;
           }
           kept = false;
@@ -951,6 +916,67 @@ class Engine {
     Scalar t;
   };
 
+  // The blocks with the support's columns replaced by u_b = Z_b z_b.
+  BlockMatrix blocks_of(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
+                        const Vector& z) const {
+    BlockMatrix u = u_;
+    Index at = 0;
+    for (std::size_t b = 0; b < support.size(); ++b) {
+      const Index width = bases[b].cols();
+      u.col(support[b]) = bases[b] * z.segment(at, width);
+      at += width;
+    }
+    return u;
+  }
+
+  // try_iterate(u, r) with each item's row held tight in its block; the rows stay held only if
+  // the iterate is kept.
+  bool try_holding_rows(BlockMatrix& u, Vector& r, const std::vector<Index>& support,
+                        const std::vector<BlockedRow>& rows_to_add) {
+    std::vector<std::vector<Index>> saved;
+    for (const BlockedRow& item : rows_to_add) {
+      auto& rows = cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])].working_rows;
+      saved.push_back(rows);
+      rows.push_back(item.row);
+    }
+    const bool kept = try_iterate(u, r);
+    if (!kept)
+      for (std::size_t q = 0; q < rows_to_add.size(); ++q)
+        cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(rows_to_add[q].position)])]
+            .working_rows = saved[q];
+    return kept;
+  }
+
+  // The active-set step of a ReLU polish whose Newton step crosses cone rows (`blocked`, from
+  // ratio_test): each block stopped at its own first row, which joins its tight rows; if that
+  // point does not lower the objective, the whole step shortened to the first row any block
+  // meets. `evaluate(z, rows)` tries a point with rows held. True when the polish must restart
+  // on new bases (a point was kept, `accepted` set, or rows already tight are now held).
+  template <class Evaluate>
+  bool blocked_step(const std::vector<Index>& support, const Vector& z, const Vector& step,
+                    const std::vector<BlockedRow>& blocked, Evaluate&& evaluate, bool& accepted) {
+    Scalar shortest = 1;
+    for (const BlockedRow& item : blocked) shortest = std::min(shortest, item.t);
+    std::vector<BlockedRow> first;
+    for (const BlockedRow& item : blocked)
+      if (item.t == shortest) first.push_back(item);
+    Vector bent = z;
+    for (const BlockedRow& item : blocked)
+      bent.segment(item.offset, item.width) += (item.t - 1) * step.segment(item.offset, item.width);
+    bent += step;
+    if (evaluate(bent, blocked) ||
+        (shortest > 0 && evaluate(Vector(z + shortest * step), first))) {
+      accepted = true;
+      return true;
+    }
+    if (shortest > 0) return false;
+    // Rows already tight but not held: hold them (the iterate does not move) and restart.
+    for (const BlockedRow& item : first)
+      cone_states_[static_cast<std::size_t>(support[static_cast<std::size_t>(item.position)])]
+          .working_rows.push_back(item.row);
+    return true;
+  }
+
   // Ratio test of a polish step in the reduced coordinates z (u_b = Z_b z_b): for each support
   // block, the first row (not already held tight) that u_b + t d_b reaches for t in [0, 1).
   // Blocks that already hold g - 1 rows are left out (one more would pin them to 0).
@@ -1108,6 +1134,22 @@ class Engine {
         rz = rz_next;
       }
       if (!step.allFinite() || step.squaredNorm() == 0) return cost;
+      // ReLU: a step that crosses rows of the cones takes the active-set step of the dense
+      // branch (projecting the crossed blocks back mostly undoes the step).
+      if (relu_) {
+        const std::vector<BlockedRow> blocked = ratio_test(support, bases, z, step);
+        if (!blocked.empty()) {
+          auto evaluate = [&](const Vector& cz, const std::vector<BlockedRow>& rows_to_add) {
+            BlockMatrix u = blocks_of(support, bases, cz);
+            Vector change;
+            apply_design(Vector(cz - z), change);
+            Vector residual = r - change;
+            return try_holding_rows(u, residual, support, rows_to_add);
+          };
+          if (blocked_step(support, z, step, blocked, evaluate, accepted)) pruned = true;
+          return cost;
+        }
+      }
       Vector moved;
       apply_design(step, moved);
       const Scalar current = 0.5 * r.squaredNorm() + beta_ * penalty;
