@@ -441,10 +441,11 @@ def test_nearly_collinear_blocks_converge_within_an_epoch_budget(relu, budget):
 @pytest.mark.slow
 def test_nearly_collinear_relu_blocks_with_a_large_support_converge():
     """The same kind of set at n = 2000, d = 12: the ReLU polish's support is too large for its
-    dense reduced design, so its Newton systems are solved by conjugate gradients. Steps that
-    cross rows of the cones then stop at the first row each block meets and hold it tight (an
-    active-set step); without that, projecting the crossed blocks back undid most of the step
-    (621 epochs here against 459). The certificate is recomputed from the returned points."""
+    dense reduced design, so its Newton systems are solved by conjugate gradients. When a step
+    is rejected (projecting the blocks it pushes out of their cones back undoes most of it), each
+    block stops at the first row of its cone it meets and holds it tight (an active-set step);
+    without that fallback this took 621 epochs, with it 459. The certificate is recomputed from
+    the returned points."""
     X, y, masks, beta = near_duplicate_problem(0, True, n=2000, d=12, n_sampled=40)
     patterns = pattern_set(masks, np.full((X.shape[1], masks.shape[1]), np.nan))
     sol = _core.solve_convex(X, y, patterns, beta, relu=True, tol=1e-8, max_iter=560)
