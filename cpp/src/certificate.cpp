@@ -12,12 +12,7 @@ ConeBound cone_dual_norm_bound(const PatternCone& cone, const Vector& c, Scalar 
   if (!cache.rows.empty()) {
     // The minimum-norm least-squares multipliers (-pinv(A_R) c), clipped at 0.
     const Vector mu = cone_rows_least_squares(cone, cache.rows, -c, true).cwiseMax(0.0);
-    Vector residual = c;
-    for (std::size_t j = 0; j < cache.rows.size(); ++j) {
-      const Index k = cache.rows[j];
-      residual += (cone.sign(k) * mu[static_cast<Index>(j)]) * cone.X.row(k).transpose();
-    }
-    out.bound = std::min(out.bound, residual.norm());
+    out.bound = std::min(out.bound, passive_point(cone, cache.rows, mu, c).norm());
     if (out.bound <= threshold) return out;
   }
   ConeProjection proj = project_onto_cone(cone, c, cache.rows, threshold, max_scans);

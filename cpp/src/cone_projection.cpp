@@ -241,7 +241,8 @@ Vector least_squares(const PatternCone& cone, const std::vector<Index>& rows, co
   return cone_rows_least_squares(cone, rows, -c);
 }
 
-// c + A_P^T mu, read from the rows of X (no (g, |P|) copy of the columns).
+}  // namespace
+
 Vector passive_point(const PatternCone& cone, const std::vector<Index>& rows, const Vector& mu,
                      const Vector& c) {
   Vector u = c;
@@ -249,8 +250,6 @@ Vector passive_point(const PatternCone& cone, const std::vector<Index>& rows, co
     u += (cone.sign(rows[j]) * mu[static_cast<Index>(j)]) * cone.X.row(rows[j]).transpose();
   return u;
 }
-
-}  // namespace
 
 ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
                                  const std::vector<Index>& warm_rows, Scalar stop_below,

@@ -60,6 +60,11 @@ struct PatternCone {
 Vector cone_rows_least_squares(const PatternCone& cone, const std::vector<Index>& rows,
                                const Vector& rhs, bool minimum_norm = false);
 
+// c + A_R^T mu = c + sum_j mu_j a_{rows[j]}, read from the rows of X (no (g, |R|) copy of the
+// columns): the point whose norm bounds the cone's dual norm of c when mu >= 0.
+Vector passive_point(const PatternCone& cone, const std::vector<Index>& rows, const Vector& mu,
+                     const Vector& c);
+
 struct ConeProjection {
   Vector u;                   // c + A^T mu (= Proj_K(c) when converged)
   std::vector<Index> rows;    // passive set: rows with a positive multiplier
