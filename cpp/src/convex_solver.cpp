@@ -1049,6 +1049,14 @@ class Engine {
       segment(z, b) = bases[static_cast<std::size_t>(b)].transpose() * u_.col(support[static_cast<std::size_t>(b)]);
     const Vector& r = r_;  // the residual at z: try_iterate moves both together
     Scalar first_gradient = -1;
+    // Gated: Newton stops once every block's gradient g_j is below tol * beta / 100. The gap at
+    // the residual is sum_j z_j^T g_j, and rescaling the residual into the dual set costs at
+    // most max_j ||g_j|| / beta of the primal, so the support's share of the relative gap stays
+    // below tol / 50; the last step from there (the longest CG solve) only closed a gap nobody
+    // asked for: 2000 x 20 x 100 took 87 ms instead of 145, 20000 x 20 x 200 1.1 s instead of
+    // 1.9. ReLU: the reduced gradient leaves out the cones' multipliers, and the same rule
+    // lengthened the 20000 x 20 x 200 solve (72 epochs against 54), so it polishes to round-off.
+    const Scalar gradient_target = relu_ ? Scalar{0} : 0.01 * settings_.tol * beta_;
     for (int iteration = 0; iteration < 10; ++iteration) {
       poll();
       Vector gradient;
@@ -1097,6 +1105,10 @@ class Engine {
       const Scalar gradient_norm = gradient.norm();
       if (first_gradient < 0) first_gradient = gradient_norm;
       if (!(gradient_norm > 0) || gradient_norm <= 1e-12 * first_gradient) return cost;
+      Scalar largest_block_gradient = 0;
+      for (Index b = 0; b < k; ++b)
+        largest_block_gradient = std::max(largest_block_gradient, csegment(gradient, b).norm());
+      if (largest_block_gradient <= gradient_target) return cost;
       auto precondition = [&](const Vector& x, Vector& out) {
         out.resize(m);
         for (Index b = 0; b < k; ++b)
@@ -1127,7 +1139,7 @@ class Engine {
         const Scalar alpha = rz / curvature;
         step += alpha * direction;
         residual -= alpha * hd;
-        if (residual.norm() <= forcing * gradient_norm) break;
+        if (residual.norm() <= std::max(forcing * gradient_norm, 0.5 * gradient_target)) break;
         precondition(residual, preconditioned);
         const Scalar rz_next = residual.dot(preconditioned);
         direction = preconditioned + (rz_next / rz) * direction;
