@@ -631,7 +631,10 @@ class Engine {
       z.segment(offset, width) = bases[b].transpose() * u_.col(col);
       offset += width;
     }
-    const Eigen::MatrixXd gram = design.transpose() * design;
+    // The Gram matrix by a symmetric rank update (half the multiply-adds of the product).
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(design.transpose());
+    gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
     Scalar damping = 1e-12;
     for (int iteration = 0; iteration < 8; ++iteration) {
       const Vector r = y_ - design * z;

@@ -87,6 +87,16 @@ def _gradients(X, Y, layers, beta, relu, penalized, loss, work=None):
         if i in penalized:
             grads[i] = grads[i] + beta * layers[i]
         if i:
+            if G.shape[1] == 1 and relu and i == 1:
+                # The first layer of a scalar-output network: X^T ((G a^T) * 1[h > 0]) is
+                # ((X * G)^T 1[h > 0]) * a^T, one pass over the (n, m) array (the mask, into
+                # the buffer of z when there is one) instead of three, and an (n, g) product.
+                mask = np.empty(hidden[1].shape) if work is None else work[("z", 0)]
+                np.greater(hidden[1], 0.0, out=mask, casting="unsafe")
+                grads[0] = ((hidden[0] * G).T @ mask) * layers[1].T
+                if 0 in penalized:
+                    grads[0] = grads[0] + beta * layers[0]
+                break
             if work is None:
                 G = G @ layers[i].T
                 if relu:
