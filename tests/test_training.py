@@ -24,7 +24,7 @@ def _problem(seed, n=30, d=4, loss="squared"):
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
-@pytest.mark.parametrize("sizes", [[4, 7, 1], [4, 5, 3, 1]])
+@pytest.mark.parametrize("sizes", [[4, 7, 1], [4, 5, 3, 1], [4, 6, 1, 1]])
 def test_gradients_match_finite_differences(loss, sizes):
     rng, X, y = _problem(0, loss=loss)
     layers = _training.random_layers(rng, sizes, scale=1.0)
