@@ -80,11 +80,16 @@ PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector&
 
 namespace {
 
+// Writes a_k (g entries) to out.
+void fill_column(const PatternCone& cone, Index k, Scalar* out) {
+  Eigen::Map<Vector>(out, cone.dim()) = cone.sign(k) * cone.X.row(k).transpose();
+}
+
 // Columns a_k (g, |rows|) of the passive set.
 Eigen::MatrixXd passive_columns(const PatternCone& cone, const std::vector<Index>& rows) {
   Eigen::MatrixXd a(cone.dim(), static_cast<Index>(rows.size()));
   for (std::size_t j = 0; j < rows.size(); ++j)
-    a.col(static_cast<Index>(j)) = cone.sign(rows[j]) * cone.X.row(rows[j]).transpose();
+    fill_column(cone, rows[j], a.col(static_cast<Index>(j)).data());
   return a;
 }
 
@@ -179,11 +184,6 @@ class HouseholderColumns {
   Scalar* history_;
 };
 
-// Writes a_k (g entries) to out.
-void fill_column(const PatternCone& cone, Index k, Scalar* out) {
-  Eigen::Map<Vector>(out, cone.dim()) = cone.sign(k) * cone.X.row(k).transpose();
-}
-
 // Factors the columns of `rows` from scratch; false if one of them is numerically dependent.
 bool factor_rows(const PatternCone& cone, const std::vector<Index>& rows, const Scalar* rhs,
                  HouseholderColumns& factor) {
@@ -234,15 +234,6 @@ Vector cone_rows_least_squares(const PatternCone& cone, const std::vector<Index>
   return a.colPivHouseholderQr().solve(rhs);
 }
 
-namespace {
-
-// argmin_z ||c + A_P^T z|| (the unconstrained least-squares step of Lawson-Hanson).
-Vector least_squares(const PatternCone& cone, const std::vector<Index>& rows, const Vector& c) {
-  return cone_rows_least_squares(cone, rows, -c);
-}
-
-}  // namespace
-
 Vector passive_point(const PatternCone& cone, const std::vector<Index>& rows, const Vector& mu,
                      const Vector& c) {
   Vector u = c;
@@ -290,7 +281,8 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
     factored.resize(kept);
     for (std::size_t t = kept; t < rows.size(); ++t) {
       fill_column(cone, rows[t], factor.next_column());
-      if (!factor.push()) return least_squares(cone, rows, c);  // dependent: rank-revealing
+      // A dependent row: the rank-revealing solve of cone_rows_least_squares.
+      if (!factor.push()) return cone_rows_least_squares(cone, rows, minus_c);
       factored.push_back(rows[t]);
     }
     Vector z(factor.size());

@@ -1212,10 +1212,7 @@ class Engine {
         try_active_set_step();
         return cost;
       }
-      BlockMatrix u = u_;
-      for (Index b = 0; b < k; ++b)
-        u.col(support[static_cast<std::size_t>(b)]) =
-            bases[static_cast<std::size_t>(b)] * (csegment(z, b) + t * csegment(step, b));
+      BlockMatrix u = blocks_of(support, bases, Vector(z + t * step));
       moved = r - t * moved;  // the candidate residual, over the product's buffer
       if (!try_iterate(u, moved)) {
         try_active_set_step();
