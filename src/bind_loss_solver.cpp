@@ -34,7 +34,8 @@ LossSettings settings_of(LossKind loss, bool relu, Scalar tol, Index max_iter,
 LossSolution solve_binary(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
                           Scalar beta, const std::string& loss, bool relu, Scalar tol,
                           Index max_iter, Index max_inner_iter, const std::optional<Matrix>& v0,
-                          const std::optional<Matrix>& w0, bool verbose) {
+                          const std::optional<Matrix>& w0,
+                          const std::optional<dualnet::Vector>& multipliers, bool verbose) {
   LossKind kind;
   if (loss == "logistic")
     kind = LossKind::logistic;
@@ -45,11 +46,13 @@ LossSolution solve_binary(const MatrixCRef& X, const VectorCRef& y, const Patter
   const LossSettings settings = settings_of(kind, relu, tol, max_iter, max_inner_iter, verbose);
   dualnet::InterruptCheck interrupt(python_stop_requested());
   // Safe without the GIL: X and y are views of arrays the caller keeps alive for the call,
-  // patterns is held by the caller, v0/w0 are copies, and the core touches no Python object
+  // patterns is held by the caller, v0/w0/multipliers are copies, and the core touches no
+  // Python object
   // (the interrupt callback takes the GIL itself).
   return without_gil([&] {
     return dualnet::solve_binary_loss(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
-                                      w0 ? &*w0 : nullptr, &interrupt);
+                                      w0 ? &*w0 : nullptr, multipliers ? &*multipliers : nullptr,
+                                      &interrupt);
   });
 }
 
@@ -90,15 +93,16 @@ void bind_loss_solver(py::module_& m) {
                              "\"stalled\" (binary losses: no step decreased the objective with the "
                              "subproblems at their finest tolerance; the gap is still above tol).")
       .def_readonly("max_cone_violation", &LossSolution::max_cone_violation)
-      .def_readonly("n_active", &LossSolution::n_active)
-      .def_readonly("smoothing", &LossSolution::smoothing);
+      .def_readonly("n_active", &LossSolution::n_active);
 
   m.def("solve_binary_loss", &solve_binary, py::arg("X").noconvert(), py::arg("y").noconvert(),
         py::arg("patterns"), py::arg("beta"), py::kw_only(), py::arg("loss"), py::arg("relu"),
         py::arg("tol") = 1e-6, py::arg("max_iter") = 500, py::arg("max_inner_iter") = 10000,
-        py::arg("v0") = py::none(), py::arg("w0") = py::none(), py::arg("verbose") = false,
+        py::arg("v0") = py::none(), py::arg("w0") = py::none(),
+        py::arg("multipliers") = py::none(), py::arg("verbose") = false,
         "Solve the gated or ReLU convex program under the logistic or hinge loss (y in {-1, +1}) "
-        "by proximal Newton steps around solve_convex.");
+        "by proximal Newton steps around solve_convex; hinge: multipliers (n,) start the "
+        "augmented Lagrangian (y * dual of an earlier solve on the same samples, for example).");
   m.def("solve_cross_entropy_gated", &solve_cross_entropy, py::arg("X").noconvert(),
         py::arg("Y").noconvert(), py::arg("patterns"), py::arg("beta"), py::kw_only(),
         py::arg("tol") = 1e-6, py::arg("max_iter") = 100000, py::arg("v0") = py::none(),

@@ -70,10 +70,10 @@ def _case_marks(loss, model, case):
     return [pytest.mark.slow] if (loss, case) == ("hinge", "xor") else []
 
 
-# The hinge at small beta runs through several smoothing levels: the slowest cases. At beta =
-# 0.05 on the XOR data the logistic ReLU program needs the mapped subproblem dual to certify
-# 1e-8 (-grad L alone stopped at 1.1e-8), and the gated hinge program did not close its gap in
-# 500 steps without it: regression tests.
+# The hinge at small beta needs many multiplier moves: the slowest cases. At beta = 0.05 on the
+# XOR data the logistic ReLU program needs the mapped subproblem dual to certify 1e-8 (-grad L
+# alone stopped at 1.1e-8), and the gated hinge program did not close its gap in 500 steps
+# without it, nor with the augmented Lagrangian's step mu held at 1: regression tests.
 CASES = [
     pytest.param(loss, model, case, beta, marks=_case_marks(loss, model, case))
     for loss in ("logistic", "hinge")
@@ -257,7 +257,7 @@ def test_squared_path_unchanged():
 @pytest.mark.parametrize("model", ["gated", "relu"])
 def test_hinge_on_uncentered_data_with_random_labels(model):
     # Features near 100 with random labels (scikit-learn's idempotence check data): most samples
-    # violate the margin, where the smoothed hinge has almost no curvature, and the optimum's
+    # violate the margin, where the hinge's envelope has no curvature, and the optimum's
     # multipliers on the margin are not a gradient. Both used to stop at a gap near 4e-4.
     rng = np.random.RandomState(0)
     X = rng.normal(loc=100, size=(80, 2))
@@ -272,3 +272,50 @@ def test_hinge_on_uncentered_data_with_random_labels(model):
     assert fit.dual_objective <= reference.objective * (1 + 1e-8)
     p = y * np.asarray(fit.dual)
     assert np.all(p >= -1e-12) and np.all(p <= 1 + 1e-12)
+
+
+@pytest.mark.parametrize("model", ["gated", "relu"])
+def test_hinge_multipliers_warm_start(model):
+    # Starting the augmented Lagrangian at an earlier solve's multipliers p = y * dual reaches the
+    # same optimum (Clarabel's) in fewer outer iterations; multipliers of the wrong shape or with
+    # NaN are refused with the argument named.
+    from dualnet import _core
+
+    X, y = _binary_problem("noisy-linear")
+    Xa = _augment(X)
+    patterns = dualnet.activation_patterns(X, bias=True)
+    relu = model == "relu"
+    cold = _core.solve_binary_loss(Xa, y, patterns.pattern_set, 0.5, loss="hinge", relu=relu,
+                                   tol=1e-6)
+    warm = _core.solve_binary_loss(Xa, y, patterns.pattern_set, 0.5, loss="hinge", relu=relu,
+                                   tol=1e-6, v0=np.asarray(cold.v), w0=np.asarray(cold.w),
+                                   multipliers=y * np.asarray(cold.dual)[:, 0])
+    assert cold.converged and warm.converged
+    assert warm.n_iter < cold.n_iter
+    solve = solve_relu_loss if relu else solve_gated_loss
+    optimum = solve(Xa, y, patterns.masks, 0.5, loss="hinge").objective
+    for result in (cold, warm):
+        assert result.primal_objective == pytest.approx(optimum, rel=1e-6)
+        assert result.dual_objective <= optimum * (1 + 1e-8)
+    for bad, message in ((np.ones(3), r"multipliers must have shape \(n_samples,\)"),
+                         (np.full(len(y), np.nan), "multipliers contain NaN")):
+        with pytest.raises(ValueError, match=message):
+            _core.solve_binary_loss(Xa, y, patterns.pattern_set, 0.5, loss="hinge", relu=relu,
+                                    multipliers=bad)
+
+
+def test_default_hinge_fit_with_pricing_is_certified():
+    # The default fit (sampled patterns, pricing rounds, closing solve at 1e-6 warm-started from
+    # the last round's blocks and multipliers). With the earlier smoothed hinge's continuation
+    # the closing solve restarted far from the warm start and took minutes on breast_cancer; here a
+    # smaller problem of the same kind, whose pricing stops on its own criteria.
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((150, 6))
+    y = np.where(X[:, 0] * X[:, 1] + 0.3 * rng.standard_normal(150) > 0, 1.0, -1.0)
+    fit = fit_relu(X, y, 1.5, loss="hinge", random_state=0)
+    assert fit.converged and fit.relative_gap <= 1e-6
+    assert fit.pricing is not None and fit.pricing.stop != "max_time"
+    margins = y * fit.predict(X)
+    network = (np.sum(np.maximum(0.0, 1.0 - margins))
+               + 1.5 / 2 * (np.sum(fit.first_layer ** 2) + np.sum(fit.second_layer ** 2)))
+    assert network == pytest.approx(fit.primal_objective, rel=1e-9)

@@ -326,6 +326,21 @@ def test_bad_input_names_the_argument():
         fit.predict(np.ones((4, 3)))
 
 
+@pytest.mark.parametrize("scale", [1e-155, 1e-200, 1e155])
+@pytest.mark.parametrize("model", ["gated", "relu"])
+def test_rows_whose_squares_leave_the_normal_range_are_refused(scale, model):
+    # A row of entries near 1e-154 squares to a subnormal: the ReLU cone projection used to loop
+    # without end on such a row. Zero rows stay allowed.
+    X, y, bias, masks, gates = _problem("2d")
+    tiny = X.copy()
+    tiny[3] *= scale
+    with pytest.raises(ValueError, match="X row 3 has largest entry .* rescale X"):
+        fit_relu(tiny, y, 0.1, patterns=masks, model=model)
+    zero = X.copy()
+    zero[3] = 0.0
+    assert fit_relu(zero, y, 0.1, patterns=masks, model="relu").converged
+
+
 def test_gated_model_with_gateless_masks_needs_gates_for_cone_decomposition():
     X, y, bias, masks, gates = _problem("2d")
     with_gates = fit_relu(X, y, 0.05, patterns=Patterns.from_masks(masks, gates), model="gated")

@@ -32,6 +32,23 @@ std::string shape(Index rows, Index cols) {
   return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
 }
 
+// The cones' geometry squares the rows of X (row norms, Gram matrices of active rows): a nonzero
+// row whose entries are all below 1e-150 in magnitude squares to a subnormal or to zero, and
+// one above 1e150 to infinity, which the projections cannot work with.
+void check_row_scale(const MatrixCRef& X) {
+  for (Index k = 0; k < X.rows(); ++k) {
+    const Scalar largest = X.row(k).cwiseAbs().maxCoeff();
+    if (largest == 0 || (largest >= 1e-150 && largest <= 1e150)) continue;
+    char text[240];
+    std::snprintf(text, sizeof(text),
+                  "X row %ld has largest entry %.3g in magnitude: a nonzero row must have an "
+                  "entry between 1e-150 and 1e150 (its square must stay a normal double); "
+                  "rescale X",
+                  static_cast<long>(k), largest);
+    throw std::invalid_argument(text);
+  }
+}
+
 void check_data_shapes(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns) {
   const Index n = X.rows(), g = X.cols();
   if (y.size() != n)
@@ -1450,6 +1467,7 @@ void validate_convex_problem(const MatrixCRef& X, const VectorCRef& y, const Pat
                                 std::to_string(settings.max_iter));
   if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
   if (!y.allFinite()) throw std::invalid_argument("y contains NaN or infinity");
+  check_row_scale(X);
   const Matrix* starts[2] = {v0, w0};
   const char* names[2] = {"v0", "w0"};
   for (int k = 0; k < 2; ++k) {

@@ -22,36 +22,52 @@ Scalar xlogx(Scalar p) { return p > 0 ? p * std::log(p) : Scalar{0}; }
 
 }  // namespace
 
-Scalar binary_loss_value(LossKind loss, const Vector& z, const VectorCRef& y, Scalar smoothing) {
+Scalar binary_loss_value(LossKind loss, const Vector& z, const VectorCRef& y) {
   Scalar total = 0;
   for (Index k = 0; k < z.size(); ++k) {
     const Scalar margin = y[k] * z[k];
-    if (loss == LossKind::logistic) {
-      total += softplus(-margin);
-    } else if (smoothing > 0) {
-      total += smoothing * softplus((1 - margin) / smoothing);
-    } else {
-      total += std::max(Scalar{0}, 1 - margin);
-    }
+    total += loss == LossKind::logistic ? softplus(-margin) : std::max(Scalar{0}, 1 - margin);
   }
   return total;
 }
 
-void binary_loss_derivatives(LossKind loss, const Vector& z, const VectorCRef& y, Scalar smoothing,
-                             Vector& gradient, Vector& curvature) {
-  if (loss == LossKind::hinge && !(smoothing > 0))
-    throw std::invalid_argument("the hinge loss has derivatives only when smoothed");
+void logistic_derivatives(const Vector& z, const VectorCRef& y, Vector& gradient,
+                          Vector& curvature) {
   const Index n = z.size();
   gradient.resize(n);
   curvature.resize(n);
   for (Index k = 0; k < n; ++k) {
-    const Scalar margin = y[k] * z[k];
-    // s = sigma(t) with t = -margin (logistic) or (1 - margin) / mu (smoothed hinge).
-    const Scalar scale = loss == LossKind::logistic ? Scalar{1} : 1 / smoothing;
-    const Scalar t = loss == LossKind::logistic ? -margin : (1 - margin) / smoothing;
-    const Scalar s = sigmoid(t), s_complement = sigmoid(-t);
+    const Scalar t = -y[k] * z[k];
+    const Scalar s = sigmoid(t);
     gradient[k] = -y[k] * s;
-    curvature[k] = scale * s * s_complement;
+    curvature[k] = s * sigmoid(-t);
+  }
+}
+
+// Per sample, with u = t - mu q: the envelope of mu (1 - s)_+ at u is 0 (u >= 1),
+// (1 - u)^2 / (2 mu) (1 - mu <= u < 1) or 1 - u - mu / 2 (u < 1 - mu); the shift subtracts
+// mu q^2 / 2.
+Scalar hinge_envelope_value(const Vector& z, const VectorCRef& y, const Vector& q, Scalar mu) {
+  Scalar total = 0;
+  for (Index k = 0; k < z.size(); ++k) {
+    const Scalar u = y[k] * z[k] - mu * q[k];
+    const Scalar envelope = u >= 1 ? Scalar{0}
+                            : u >= 1 - mu ? (1 - u) * (1 - u) / (2 * mu)
+                                          : 1 - u - mu / 2;
+    total += envelope - 0.5 * mu * q[k] * q[k];
+  }
+  return total;
+}
+
+void hinge_envelope_derivatives(const Vector& z, const VectorCRef& y, const Vector& q, Scalar mu,
+                                Vector& gradient, Vector& curvature) {
+  const Index n = z.size();
+  gradient.resize(n);
+  curvature.resize(n);
+  for (Index k = 0; k < n; ++k) {
+    const Scalar raw = q[k] + (1 - y[k] * z[k]) / mu;
+    gradient[k] = -y[k] * std::clamp(raw, Scalar{0}, Scalar{1});
+    curvature[k] = raw >= 0 && raw <= 1 ? 1 / mu : Scalar{0};
   }
 }
 

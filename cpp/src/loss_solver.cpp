@@ -21,6 +21,9 @@ namespace dualnet {
 namespace {
 
 constexpr Scalar kTiny = std::numeric_limits<Scalar>::min();
+// The least curvature of a Newton model: its square root scales rows of X, which must stay far
+// from the subnormal range (check_row_scale).
+constexpr Scalar kCurvatureFloor = 1e-100;
 
 std::string shape(Index rows, Index cols) {
   return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")";
@@ -66,10 +69,15 @@ class BinaryEngine {
       inverse_norms_ = inverse_row_norms(X);
       bound_rows_.resize(static_cast<std::size_t>(2 * p_));
     }
-    smoothing_ = hinge_ ? Scalar{1} : Scalar{0};
+    if (hinge_) {
+      envelope_step_ = settings.hinge_step;
+      multipliers_.setZero(n_);
+    }
   }
 
-  void warm_start(const Matrix* v0, const Matrix* w0) {
+  void warm_start(const Matrix* v0, const Matrix* w0, const Vector* multipliers0) {
+    if (hinge_ && multipliers0)
+      multipliers_ = multipliers0->cwiseMax(Scalar{0}).cwiseMin(Scalar{1});
     if (!relu_) {
       if (v0) v_ += *v0;
       if (w0) v_ -= *w0;
@@ -100,27 +108,28 @@ class BinaryEngine {
     Index inner_cap = 200;
     bool stalled = false;
     Scalar floor_ratio = 0.01;
-    const auto converged = [&] { return relative(primal_, best_dual_) <= settings_.tol; };
+    const auto converged = [&] { return relative(best_primal_, best_dual_) <= settings_.tol; };
     while (!converged() && iteration < settings_.max_iter) {
       poll();
-      if (hinge_ && smoothed_primal_ - smoothed_dual_ <= 0.1 * (primal_ - best_dual_) &&
-          smoothing_ > 1e-14) {
-        smoothing_ /= 10;
-        certify();
+      ++iteration;
+      // Hinge: the multipliers move once the envelope problem is solved to a tenth of the best
+      // certified gap (the hinge objective of the iterates is not monotone across updates).
+      if (hinge_ && envelope_primal_ - envelope_dual_ <= 0.1 * (best_primal_ - best_dual_)) {
+        update_multipliers();
         continue;
       }
-      ++iteration;
       Vector gradient, curvature;
-      binary_loss_derivatives(settings_.loss, z_, y_, smoothing_, gradient, curvature);
+      model_derivatives(z_, gradient, curvature);
       const Scalar largest = curvature.maxCoeff();
       for (Index k = 0; k < n_; ++k)
-        curvature[k] = std::max({curvature[k], floor_ratio * std::abs(gradient[k]), 1e-12 * largest, kTiny});
+        curvature[k] = std::max({curvature[k], floor_ratio * std::abs(gradient[k]), 1e-12 * largest,
+                                 kCurvatureFloor});
       const Vector root = curvature.cwiseSqrt();
       Matrix scaled = root.asDiagonal() * X_;
       const Vector target = root.cwiseProduct(z_) - gradient.cwiseQuotient(root);
       // The subproblem's objective at the warm start, to turn the outer gap into its tolerance.
       const Scalar start = 0.5 * gradient.cwiseQuotient(root).squaredNorm() + beta_ * penalty_;
-      const Scalar outer_gap = hinge_ ? smoothed_primal_ - smoothed_dual_ : primal_ - best_dual_;
+      const Scalar outer_gap = hinge_ ? envelope_primal_ - envelope_dual_ : primal_ - best_dual_;
       SolverSettings inner;
       inner.program = settings_.program;
       inner.max_iter = std::min(settings_.max_inner_iter, inner_cap);
@@ -135,7 +144,7 @@ class BinaryEngine {
       const Vector dz = z_new - z_;
       const Scalar penalty_new = penalty(sub.v, sub.w);
       const Scalar decrease = gradient.dot(dz) + beta_ * (penalty_new - penalty_);
-      const Scalar current = loss(z_, smoothing_) + beta_ * penalty_;
+      const Scalar current = model_loss(z_) + beta_ * penalty_;
       bool accepted = false, full_step = false;
       if (decrease < 0) {
         for (Scalar t = 1; t > 1e-10; t /= 2) {
@@ -143,7 +152,7 @@ class BinaryEngine {
           const Matrix w_t = w_ + t * (sub.w - w_);
           const Scalar penalty_t = penalty(v_t, w_t);
           const Vector z_t = z_ + t * dz;
-          const Scalar value = loss(z_t, smoothing_) + beta_ * penalty_t;
+          const Scalar value = model_loss(z_t) + beta_ * penalty_t;
           if (value <= current + 1e-4 * t * decrease) {
             v_ = v_t;
             w_ = w_t;
@@ -163,23 +172,21 @@ class BinaryEngine {
         certify_candidate(mapped_dual);
         if (converged()) break;
         // No decrease along the subproblem's solution: solve the next ones more accurately; once
-        // they are as accurate as they get, the (smoothed) problem is solved to round-off, so
-        // the hinge moves on to a smaller mu and the other losses stop.
+        // they are as accurate as they get, the problem (the hinge's: at these multipliers) is
+        // solved to round-off, so the hinge moves its multipliers and the other losses stop.
         if (inner.tol > 1e-13 || inner_cap < settings_.max_inner_iter) {
           inner_factor /= 100;
           inner_cap = std::min(4 * inner_cap, settings_.max_inner_iter);
           continue;
         }
-        if (!hinge_ || smoothing_ <= 1e-14) {
+        if (!hinge_ || update_multipliers() == 0) {
           stalled = true;
           break;
         }
-        smoothing_ /= 10;
         inner_factor = 0.1;
-        certify();
         continue;
       }
-      floor_ratio = full_step ? std::max(floor_ratio / 4, Scalar{1e-8})
+      floor_ratio = full_step ? std::max(floor_ratio / 4, hinge_ ? Scalar{1e-3} : Scalar{1e-8})
                               : std::min(floor_ratio * 4, Scalar{0.01});
       predict(v_, w_, z_);  // from scratch: no drift in the certified quantities
       penalty_ = penalty(v_, w_);
@@ -193,19 +200,18 @@ class BinaryEngine {
       if (settings_.verbose)
         std::fprintf(stderr,
                      "dualnet: newton step %ld  inner epochs %ld  primal %.12e  dual %.12e  "
-                     "relative gap %.3e  smoothing %.1e\n",
+                     "relative gap %.3e\n",
                      static_cast<long>(iteration), static_cast<long>(sub.n_iter), primal_,
-                     best_dual_, relative(primal_, best_dual_), smoothing_);
+                     best_dual_, relative(best_primal_, best_dual_));
     }
     LossSolution out;
-    out.v = v_;
-    out.w = w_;
-    fill_certificate(out, primal_, best_dual_, best_theta_, converged(), iteration);
+    out.v = best_v_;
+    out.w = best_w_;
+    fill_certificate(out, best_primal_, best_dual_, best_theta_, converged(), iteration);
     if (!out.converged && stalled) out.status = SolverStatus::stalled;
     out.n_inner_iter = inner_epochs;
-    out.smoothing = smoothing_;
     for (Index i = 0; i < p_; ++i) {
-      const Vector v = v_.col(i), w = w_.col(i);
+      const Vector v = best_v_.col(i), w = best_w_.col(i);
       if (v.squaredNorm() > 0 || w.squaredNorm() > 0) ++out.n_active;
       if (!relu_) continue;
       for (const Vector* u : {&v, &w})
@@ -221,8 +227,46 @@ class BinaryEngine {
   }
   PatternCone cone(Index i) const { return PatternCone{X_, patterns_, i, inverse_norms_}; }
 
-  Scalar loss(const Vector& z, Scalar smoothing) const {
-    return binary_loss_value(settings_.loss, z, y_, smoothing);
+  // The loss the Newton steps minimise: the logistic loss, or the hinge's envelope at the current
+  // multipliers and mu.
+  Scalar model_loss(const Vector& z) const {
+    return hinge_ ? hinge_envelope_value(z, y_, multipliers_, envelope_step_)
+                  : binary_loss_value(LossKind::logistic, z, y_);
+  }
+  void model_derivatives(const Vector& z, Vector& gradient, Vector& curvature) const {
+    if (hinge_)
+      hinge_envelope_derivatives(z, y_, multipliers_, envelope_step_, gradient, curvature);
+    else
+      logistic_derivatives(z, y_, gradient, curvature);
+  }
+
+  // Hinge: the multiplier step of the augmented Lagrangian method, q <- the envelope's p at the
+  // current prediction (a proximal point step on the dual, with the mu of the problem just
+  // solved). Returns the largest change of q. The dual steps are damped by (mu / 2) ||p - q||^2:
+  // when the certified gap did not halve since the previous step, mu is divided by 4 for the
+  // next ones (the usual penalty increase of augmented Lagrangian methods), down to 0.03. A
+  // smaller mu makes the Newton subproblems' curvature (1 / mu on the margin band, about 1e-3
+  // elsewhere) so uneven that their solves cost more than the moves they save: breast_cancer's
+  // default fit took 18 s with 0.01 against 7 s.
+  Scalar update_multipliers() {
+    Scalar change = 0;
+    for (Index k = 0; k < n_; ++k) {
+      const Scalar q = std::clamp(multipliers_[k] + (1 - y_[k] * z_[k]) / envelope_step_, Scalar{0},
+                                  Scalar{1});
+      change = std::max(change, std::abs(q - multipliers_[k]));
+      multipliers_[k] = q;
+    }
+    const Scalar gap = best_primal_ - best_dual_;
+    if (gap > 0.5 * gap_at_update_) envelope_step_ = std::max(envelope_step_ / 4, Scalar{0.03});
+    gap_at_update_ = gap;
+    certify();
+    return change;
+  }
+
+  // The envelope problem's dual objective at a certified hinge dual point theta: the hinge's
+  // minus (mu / 2) ||p - q||^2, p = y * theta.
+  Scalar envelope_dual_objective(Scalar dual, const Vector& theta) const {
+    return dual - 0.5 * envelope_step_ * (y_.cwiseProduct(theta) - multipliers_).squaredNorm();
   }
 
   // z = sum_i D_i X (v_i - w_i)
@@ -259,24 +303,28 @@ class BinaryEngine {
     return best;
   }
 
-  // The certified point from -grad L at the current prediction (the smoothed hinge's gradient
-  // for the hinge: its p lies in the hinge's dual domain).
+  // The certified point from -grad L at the current prediction (the envelope's gradient for the
+  // hinge: its p lies in the hinge's dual domain).
   void certify() {
     Vector gradient, curvature;
     const LossKind kind = settings_.loss;
-    binary_loss_derivatives(kind, z_, y_, hinge_ ? smoothing_ : Scalar{0}, gradient, curvature);
+    model_derivatives(z_, gradient, curvature);
     const Vector lambda = -gradient;
     const Vector theta = lambda / dual_scaling(max_block_bound(lambda), beta_);
     const Scalar dual = binary_dual_objective(kind, theta, y_);
-    primal_ = loss(z_, 0) + beta_ * penalty_;
+    primal_ = binary_loss_value(kind, z_, y_) + beta_ * penalty_;
+    if (primal_ < best_primal_) {
+      best_primal_ = primal_;
+      best_v_ = v_;
+      best_w_ = w_;
+    }
     if (dual > best_dual_ || best_theta_.size() == 0) {
       best_dual_ = dual;
       best_theta_ = theta;
     }
     if (hinge_) {
-      // Smoothed problem: its conjugate adds mu * (binary entropy of p) to the hinge's dual.
-      smoothed_primal_ = loss(z_, smoothing_) + beta_ * penalty_;
-      smoothed_dual_ = dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_);
+      envelope_primal_ = model_loss(z_) + beta_ * penalty_;
+      envelope_dual_ = envelope_dual_objective(dual, theta);
     }
   }
 
@@ -324,8 +372,7 @@ class BinaryEngine {
     const Vector theta = point(t);
     const Scalar dual = binary_dual_objective(kind, theta, y_);
     if (hinge_) {
-      smoothed_dual_ = std::max(
-          smoothed_dual_, dual + smoothing_ * binary_dual_objective(LossKind::logistic, theta, y_));
+      envelope_dual_ = std::max(envelope_dual_, envelope_dual_objective(dual, theta));
     }
     if (dual > best_dual_) {
       best_dual_ = dual;
@@ -338,8 +385,8 @@ class BinaryEngine {
   // stationarity of the nonzero blocks, s X^T D_i (y * p) = beta u_i / ||u_i|| (s = +1 for v_i,
   // -1 for w_i; the cone multipliers of ReLU blocks are left out), by least squares, clipped
   // into [0, 1] and certified like any candidate (a margin set that is wrong only costs a
-  // weaker candidate). Near the optimum this is the exact dual point while the smoothed
-  // gradient's p still lags by the smoothing.
+  // weaker candidate). Near the optimum this is the exact dual point while the envelope's
+  // gradient still lags by the multipliers' error.
   // Returns the size of the margin set; skips the work when it equals `previous` (the sets are
   // nested in eps, so the same size is the same set).
   Index certify_margin_set(Scalar eps, Index previous) {
@@ -400,8 +447,13 @@ class BinaryEngine {
   Matrix v_, w_;
   Vector z_, workspace_;
   BlockMatrix gradients_;
-  Scalar penalty_ = 0, primal_ = 0, smoothing_ = 0;
-  Scalar smoothed_primal_ = 0, smoothed_dual_ = 0;
+  Scalar penalty_ = 0, primal_ = 0, envelope_step_ = 0;
+  // The iterate of the lowest objective (the hinge's iterates are not monotone), returned.
+  Scalar best_primal_ = std::numeric_limits<Scalar>::infinity();
+  Matrix best_v_, best_w_;
+  Scalar envelope_primal_ = 0, envelope_dual_ = 0;
+  Vector multipliers_;  // hinge: the augmented Lagrangian's q, in [0, 1]
+  Scalar gap_at_update_ = std::numeric_limits<Scalar>::infinity();
   Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();
   Vector best_theta_;
 };
@@ -672,8 +724,15 @@ class NuclearEngine {
 
 LossSolution solve_binary_loss(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
                                Scalar beta, const LossSettings& settings, const Matrix* v0,
-                               const Matrix* w0, InterruptCheck* interrupt) {
+                               const Matrix* w0, const Vector* multipliers0,
+                               InterruptCheck* interrupt) {
   validate_convex_problem(X, y, patterns, beta, convex_settings(settings), v0, w0);
+  if (multipliers0 && multipliers0->size() != X.rows())
+    throw std::invalid_argument("multipliers must have shape (n_samples,) = (" +
+                                std::to_string(X.rows()) + ",), got (" +
+                                std::to_string(multipliers0->size()) + ",)");
+  if (multipliers0 && !multipliers0->allFinite())
+    throw std::invalid_argument("multipliers contain NaN or infinity");
   if (settings.loss == LossKind::cross_entropy)
     throw std::invalid_argument("loss: cross-entropy takes one-hot targets (solve_cross_entropy)");
   for (Index k = 0; k < y.size(); ++k)
@@ -681,12 +740,12 @@ LossSolution solve_binary_loss(const MatrixCRef& X, const VectorCRef& y, const P
       throw std::invalid_argument("y must hold -1 or +1 only, got " + std::to_string(y[k]) +
                                   " at index " + std::to_string(k));
   const bool relu = settings.program == ConvexProgram::relu;
-  check_memory_budget(saturating_add(array_bytes({relu ? 8 : 5, X.cols(), patterns.size()},
+  check_memory_budget(saturating_add(array_bytes({relu ? 10 : 7, X.cols(), patterns.size()},
                                                  sizeof(Scalar)),
                                      array_bytes({X.rows(), X.cols()}, sizeof(Scalar))),
                       "the loss solver over " + std::to_string(patterns.size()) + " patterns");
   BinaryEngine engine(X, y, patterns, beta, settings, interrupt);
-  engine.warm_start(v0, w0);
+  engine.warm_start(v0, w0, multipliers0);
   return engine.run();
 }
 

@@ -106,8 +106,6 @@ class LossSolution:
     def max_cone_violation(self) -> float: ...
     @property
     def n_active(self) -> int: ...
-    @property
-    def smoothing(self) -> float: ...
 
 def solve_binary_loss(
     X: npt.NDArray[np.float64],
@@ -122,6 +120,7 @@ def solve_binary_loss(
     max_inner_iter: int = 10000,
     v0: npt.NDArray[np.float64] | None = None,
     w0: npt.NDArray[np.float64] | None = None,
+    multipliers: npt.NDArray[np.float64] | None = None,
     verbose: bool = False,
 ) -> LossSolution: ...
 def solve_cross_entropy_gated(

@@ -26,6 +26,7 @@ from .exceptions import ConvergenceWarning
 __all__ = ["fit_loss"]
 
 LOSSES = ("squared", "logistic", "hinge", "cross_entropy")
+HINGE_MAX_ITER = 10000  # the hinge's default outer iterations (Newton steps and multiplier moves)
 
 
 def _as_one_hot(Y, n_rows: int) -> np.ndarray:
@@ -93,7 +94,7 @@ def _neurons_of_matrix_blocks(X, patterns, V):
 
 
 def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_state, verbose,
-             warning=ConvergenceWarning, beta_name="beta", v0=None, w0=None):
+             warning=ConvergenceWarning, beta_name="beta", v0=None, w0=None, multipliers=None):
     """fit_relu for loss in {"logistic", "hinge", "cross_entropy"} (see :func:`dualnet.fit_relu`).
 
     Methods (all in the compiled core, GIL released, interruptible):
@@ -103,12 +104,17 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
       turns the step into the squared-loss program on diag(sqrt h) X, with the same patterns and
       cones, solved by the squared-loss solver from the current blocks; a backtracking line
       search on the objective keeps the iterates monotone.
-    - hinge: the steps run on the smoothed hinge mu log(1 + exp((1 - y yhat) / mu)), at most
-      mu log 2 per sample above the hinge, with mu divided by 10 whenever the smoothed problem's
-      own gap is below a tenth of the hinge's (continuation). Objective, gap and dual point are
-      those of the true hinge: the smoothed gradient gives p = y * lambda in [0, 1]; on the
-      margin set p also comes from the stationarity of the nonzero blocks (least squares,
-      clipped into [0, 1]).
+    - hinge: an augmented Lagrangian method in the margins (Rockafellar, Math. Oper. Res.
+      1976). The steps minimise the hinge's envelope with step mu at multipliers q in [0, 1], a
+      piecewise quadratic below the hinge; q moves to the envelope's p = clip(q + (1 - y yhat)
+      / mu, 0, 1) whenever the envelope problem's own gap is below a tenth of the hinge's (mu
+      starts at 1 and shrinks to 0.03 while the gap does not halve between moves). Objective, gap
+      and dual point are those of the true hinge: the envelope's gradient gives p = y * lambda
+      in [0, 1]; on the margin set p also comes from the stationarity of the nonzero blocks
+      (least squares, clipped into [0, 1]). ``multipliers`` (shape (n,)), if given, start q
+      (y * dual of an earlier solve on the same samples, for example). Newton steps and
+      multiplier moves both count as iterations; ``max_iter=None`` allows 10000 of them (500 for
+      the other losses).
     - binary losses: every subproblem's own certified dual point, mapped back by sqrt(h), is a
       further candidate (one Newton step ahead of -grad L); the best certified point is kept.
     - cross_entropy, ``model="gated"``: the exact vector-output program (Sahiner et al., ICLR
@@ -146,6 +152,9 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
     beta = check_positive(beta, beta_name)
     tol = check_positive(tol, "tol")
     max_iter = check_positive_integer(max_iter, "max_iter", allow_none=True)
+    if max_iter is None and loss == "hinge":
+        # Its multiplier moves count as outer iterations too: many cheap ones.
+        max_iter = HINGE_MAX_ITER
     options = {} if max_iter is None else {"max_iter": max_iter}
     g, P = Xa.shape[1], len(patterns)
     relu = model == "relu"
@@ -153,7 +162,7 @@ def fit_loss(X, y, beta, *, loss, patterns, model, bias, tol, max_iter, random_s
     if loss != "cross_entropy":
         solution = _core.solve_binary_loss(Xa, y, patterns.pattern_set, beta, loss=loss,
                                            relu=relu, tol=tol, verbose=bool(verbose), v0=v0,
-                                           w0=w0, **options)
+                                           w0=w0, multipliers=multipliers, **options)
         v, w = _frozen_array(solution.v), _frozen_array(solution.w)
         dual = np.array(solution.dual)[:, 0]
         primal = float(solution.primal_objective)

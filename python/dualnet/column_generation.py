@@ -491,13 +491,20 @@ def fit_relu_priced(X, y, beta, *, patterns, model, bias, tol, max_iter, random_
     if n_threads is not None:
         n_threads = check_positive_integer(n_threads, "n_threads")
 
+    last_dual = None  # the hinge's warm start: the previous round's dual point
+
     def solve(current, v_start, w_start, solve_tol, final):
+        nonlocal last_dual
         # Only the closing solve warns: a loose round that stops on max_iter is just priced.
         if loss != "squared":  # proximal Newton steps; their own iteration limit
-            return fit_loss(X, y, beta, loss=loss, patterns=current, model=model, bias=bias,
-                            tol=solve_tol, max_iter=max_iter, random_state=None, verbose=False,
-                            warning=warning if final else None, beta_name=beta_name,
-                            v0=v_start, w0=w_start)
+            fit = fit_loss(X, y, beta, loss=loss, patterns=current, model=model, bias=bias,
+                           tol=solve_tol, max_iter=max_iter, random_state=None, verbose=False,
+                           warning=warning if final else None, beta_name=beta_name,
+                           v0=v_start, w0=w_start,
+                           multipliers=None if last_dual is None else y * last_dual)
+            if loss == "hinge":
+                last_dual = np.asarray(fit.dual)
+            return fit
         budget = max_iter if final else min(max_iter or ROUND_MAX_ITER, ROUND_MAX_ITER)
         return _solve(Xa, y, current, beta, model=model, bias=bias, tol=solve_tol,
                       max_iter=budget, verbose=False, v0=v_start, w0=w_start,

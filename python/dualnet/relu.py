@@ -487,9 +487,10 @@ def fit_relu(
     Classification losses (docs/theory.md section 6), all solved in the compiled core:
     ``"logistic"`` and ``"hinge"`` by proximal Newton steps (Lee, Sun & Saunders, 2014) whose
     subproblems are the squared-loss program on diag(sqrt h) X with the same patterns and cones
-    (h the loss curvature), with a line search on the objective; ``"hinge"`` runs on the smoothed
-    hinge mu log(1 + exp((1 - y yhat) / mu)) with mu decreased by continuation, and its objective
-    and certificate are those of the true hinge. ``"cross_entropy"`` with ``model="gated"`` is the
+    (h the loss curvature), with a line search on the objective; ``"hinge"`` is an augmented
+    Lagrangian method in the margins (Newton steps on the hinge's piecewise-quadratic envelope at
+    multipliers q in [0, 1], which move between them), and its objective and certificate are
+    those of the true hinge. ``"cross_entropy"`` with ``model="gated"`` is the
     exact vector-output program min CE(sum_i D_i X V_i, Y) + beta sum_i ||V_i||_* (Sahiner et al.,
     ICLR 2021), solved by block proximal gradient with singular-value shrinkage; with
     ``model="relu"`` it is one-vs-rest: K logistic ReLU programs on 2 Y[:, k] - 1, whose

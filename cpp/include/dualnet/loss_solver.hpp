@@ -12,16 +12,21 @@
 // the outer gap within an epoch budget (200 at first, quadrupled after a step that fails to
 // decrease the objective, up to max_inner_iter); a backtracking line search on the true objective along the segment to its
 // solution (which stays in the cones) keeps the iterates monotone. The curvature is floored at
-// c |g| (the model then moves a sample's prediction by at most 1 / c) and at 1e-12 of its
-// largest value, so every row keeps its direction; c works like a trust region: 1e-2 at first,
-// divided by 4 after a full step and multiplied by 4 after a backtracked one, within [1e-8,
-// 1e-2]. A fixed c made the smoothed hinge at small mu converge linearly (rate ~0.98 per step on
-// uncentered data with random labels): its margin violators have almost no curvature, so the
-// floor alone set their step.
-// Hinge: the method runs on the smoothed hinge mu log(1 + exp((1 - y z) / mu)) with continuation
-// (mu divided by 10 once the smoothed problem's own gap is below a tenth of the true one, or once
-// its steps no longer decrease it);
-// the reported objective and certificate are those of the true hinge. Its multipliers on the
+// c |g| (the model then moves a sample's prediction by at most 1 / c), at 1e-12 of its largest
+// value and at 1e-100, so every row keeps its direction; c works like a trust region: 1e-2 at
+// first, divided by 4 after a full step and multiplied by 4 after a backtracked one, within
+// [1e-8, 1e-2] ([1e-3, 1e-2] for the hinge: its rows off the margin band have no curvature, and
+// a smaller c makes the subproblem's objective so large that its relative tolerance cannot
+// resolve the step).
+// Hinge: an augmented Lagrangian method in the margins t = y z (Rockafellar, Math. Oper. Res.
+// 1976). The steps minimise the envelope sum_k min_s [(1 - s)_+ - q_k (t_k - s) +
+// (t_k - s)^2 / (2 mu)] + beta * penalty at multipliers q in [0, 1] (loss_functions.hpp), a
+// piecewise quadratic below the hinge; once that problem's own certified gap (its dual is the
+// hinge's minus (mu / 2) ||p - q||^2) is below a tenth of the true one, q moves to the
+// envelope's p = clip(q + (1 - t) / mu, 0, 1), a proximal point step on the dual, and mu is
+// divided by 4 (down to 0.03) when the certified gap did not halve since the previous move. The
+// iterates' hinge objective is not monotone across moves: the lowest one is returned. The
+// reported objective and certificate are those of the true hinge. Its multipliers on the
 // margin set (y z = 1) are not a gradient: they are also taken from the stationarity of the
 // nonzero blocks by least squares on the samples within 1e-3, 1e-6 and 1e-9 of the margin,
 // clipped into [0, 1] and certified like the other candidates.
@@ -61,8 +66,11 @@ struct LossSettings {
   LossKind loss = LossKind::logistic;
   ConvexProgram program = ConvexProgram::relu;  // cross-entropy: gated only
   Scalar tol = 1e-6;       // stop once the certified relative gap is at most tol
-  Index max_iter = 500;    // outer iterations (Newton steps; cross-entropy: epochs)
+  Index max_iter = 500;    // outer iterations (Newton steps and hinge multiplier moves;
+                           // cross-entropy: epochs)
   Index max_inner_iter = 10000;  // epochs of each squared-loss subproblem
+  // Hinge: the first step mu of the augmented Lagrangian (its envelope has curvature 1 / mu).
+  Scalar hinge_step = 1;
   bool verbose = false;
 };
 
@@ -85,13 +93,15 @@ struct LossSolution {
   Matrix dual;             // (n, K), K = 1 for binary losses: the certified dual point
   Scalar max_cone_violation = 0;
   Index n_active = 0;
-  Scalar smoothing = 0;    // hinge: the final mu (0 otherwise)
 };
 
 // y in {-1, +1}^n; settings.loss logistic or hinge. v0 / w0: optional warm start (g, P).
+// multipliers0 (hinge, optional, (n,)): the augmented Lagrangian's starting q, clipped into
+// [0, 1]; p = y * dual of an earlier solve on the same samples starts it near the optimum.
 LossSolution solve_binary_loss(const MatrixCRef& X, const VectorCRef& y, const PatternSet& patterns,
                                Scalar beta, const LossSettings& settings,
                                const Matrix* v0 = nullptr, const Matrix* w0 = nullptr,
+                               const Vector* multipliers0 = nullptr,
                                InterruptCheck* interrupt = nullptr);
 
 // Y one-hot (n, K), K >= 2; gated program. v0: optional warm start (g, P * K).
