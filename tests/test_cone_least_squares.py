@@ -127,3 +127,35 @@ def test_projection_matches_nnls_with_large_passive_sets(d):
             u, bound = _core.project_onto_pattern_cone(X, patterns, index, c)
             np.testing.assert_allclose(u, expected, atol=1e-8 * np.linalg.norm(c))
             assert bound == pytest.approx(np.linalg.norm(u), rel=1e-12, abs=1e-15)
+
+
+def test_projection_ends_on_rows_whose_squares_are_subnormal():
+    # Rows near 1e-154 square to subnormals: a row could re-enter the passive set right after
+    # leaving it, with no scan in between, and the projection used to loop forever on such a cone
+    # (here: a solve's rescaled rows with no curvature). It now stops after a bounded number of
+    # steps with a certificate ||c + A^T mu|| from nonnegative multipliers. Run in a child process
+    # so that a regression fails instead of hanging.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import numpy as np
+        from dualnet import _core
+        rng = np.random.default_rng(0)
+        X = np.hstack([rng.standard_normal((14, 2)), np.ones((14, 1))])
+        gates = rng.standard_normal((3, 40))
+        masks = X @ gates >= 0
+        patterns = _core.PatternSet.from_masks(masks, gates)
+        X[1:] *= 1.5e-154  # the cones stay the same: only the rows' lengths change
+        for i in range(masks.shape[1]):
+            for _ in range(20):
+                c = rng.standard_normal(3)
+                u, bound = _core.project_onto_pattern_cone(X, patterns, i, c)
+                assert np.all(np.isfinite(u)) and np.isfinite(bound) and bound >= 0
+        print("done")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("done")

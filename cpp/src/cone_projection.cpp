@@ -311,8 +311,14 @@ ConeProjection project_onto_cone(const PatternCone& cone, const Vector& c,
   auto normalized_violation = [&](Index k) {
     return -cone.sign(k) * cone.X.row(k).dot(u) * cone.inverse_row_norms[k];
   };
-  for (;;) {
-    if (u.norm() <= stop_below) break;
+  // Lawson-Hanson terminates in exact arithmetic; in floating point a row can re-enter after being
+  // dropped without a scan in between (rows whose squares are subnormal did so forever). Every
+  // scan offers at most kCandidates rows and each can leave the set once per entering step, so
+  // this bound is far above what a solve that makes progress needs; reaching it ends the
+  // projection unconverged, with the certificate of the multipliers held.
+  const Index max_steps = (max_scans + 2) * static_cast<Index>(kCandidates) + 4 * g + 20;
+  for (Index step = 0;; ++step) {
+    if (u.norm() <= stop_below || step >= max_steps) break;
     Index entering = -1;
     Scalar best = tol * c_norm;
     for (const auto& candidate : candidates) {
