@@ -249,10 +249,12 @@ class BinaryEngine {
   // elsewhere) so uneven that their solves cost more than the moves they save: with 0.01 the
   // saved round solves of breast_cancer's default fit took about three times as long.
   Scalar update_multipliers() {
+    // The envelope's gradient is -y p with y = +-1, so p = -y * gradient exactly.
+    Vector gradient, curvature;
+    model_derivatives(z_, gradient, curvature);
     Scalar change = 0;
     for (Index k = 0; k < n_; ++k) {
-      const Scalar q = std::clamp(multipliers_[k] + (1 - y_[k] * z_[k]) / envelope_step_, Scalar{0},
-                                  Scalar{1});
+      const Scalar q = -y_[k] * gradient[k];
       change = std::max(change, std::abs(q - multipliers_[k]));
       multipliers_[k] = q;
     }
