@@ -1,10 +1,33 @@
 // The all-blocks gradient pass X^T D_i r over a pattern set (for Python code that needs every
-// block's gradient at once, and for the benchmarks), and the default thread count.
+// block's gradient at once, and for the benchmarks), the fused single-block products of the
+// solver's sweeps (for the tests), and the default thread count.
 #include "pybind11.hpp"
 
 #include <dualnet/block_products.hpp>
 
 #include <string>
+
+namespace {
+
+void check_shapes(const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns,
+                  const dualnet::VectorCRef& r) {
+  if (patterns.n_rows() != X.rows() || patterns.gate_dim() != X.cols())
+    throw std::invalid_argument(
+        "patterns has (n_rows, gate_dim) = (" + std::to_string(patterns.n_rows()) + ", " +
+        std::to_string(patterns.gate_dim()) + ") but X has shape (" + std::to_string(X.rows()) +
+        ", " + std::to_string(X.cols()) + ")");
+  if (r.size() != X.rows())
+    throw std::invalid_argument("r has " + std::to_string(r.size()) + " entries but X has " +
+                                std::to_string(X.rows()) + " rows");
+}
+
+void check_pattern_index(const char* name, dualnet::Index i, const dualnet::PatternSet& patterns) {
+  if (i < 0 || i >= patterns.size())
+    throw std::invalid_argument(std::string(name) + " must be in [0, " +
+                                std::to_string(patterns.size()) + "), got " + std::to_string(i));
+}
+
+}  // namespace
 
 void bind_block_products(py::module_& m) {
   m.def("default_thread_count", &dualnet::default_thread_count,
@@ -13,14 +36,7 @@ void bind_block_products(py::module_& m) {
       "block_gradients",
       [](const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns,
          const dualnet::VectorCRef& r, dualnet::Index n_threads) {
-        if (patterns.n_rows() != X.rows() || patterns.gate_dim() != X.cols())
-          throw std::invalid_argument(
-              "patterns has (n_rows, gate_dim) = (" + std::to_string(patterns.n_rows()) + ", " +
-              std::to_string(patterns.gate_dim()) + ") but X has shape (" +
-              std::to_string(X.rows()) + ", " + std::to_string(X.cols()) + ")");
-        if (r.size() != X.rows())
-          throw std::invalid_argument("r has " + std::to_string(r.size()) + " entries but X has " +
-                                      std::to_string(X.rows()) + " rows");
+        check_shapes(X, patterns, r);
         // Safe without the GIL: views of caller-held arrays, no Python objects in the core.
         return without_gil([&] {
           dualnet::BlockMatrix gradients;
@@ -32,4 +48,28 @@ void bind_block_products(py::module_& m) {
       py::arg("n_threads") = 0,
       "Every block gradient X^T D_i r as the columns of a (g, P) array, over n_threads threads "
       "(0: one per core); the result does not depend on n_threads.");
+  m.def(
+      "block_prediction_then_gradient",
+      [](const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns, dualnet::Index i,
+         const dualnet::VectorCRef& u, dualnet::Scalar alpha, const dualnet::VectorCRef& r,
+         dualnet::Index next) {
+        check_shapes(X, patterns, r);
+        check_pattern_index("i", i, patterns);
+        check_pattern_index("next", next, patterns);
+        if (u.size() != X.cols())
+          throw std::invalid_argument("u has " + std::to_string(u.size()) +
+                                      " entries but X has " + std::to_string(X.cols()) +
+                                      " columns");
+        dualnet::Vector updated = r, gradient(X.cols());
+        without_gil([&] {
+          dualnet::add_block_prediction_then_gradient(X, patterns, i, u.data(), alpha,
+                                                      updated.data(), next, gradient.data());
+          return 0;
+        });
+        return py::make_tuple(updated, gradient);
+      },
+      py::arg("X").noconvert(), py::arg("patterns"), py::arg("i"), py::arg("u").noconvert(),
+      py::arg("alpha"), py::arg("r").noconvert(), py::arg("next"),
+      "(r + alpha D_i X u, X^T D_next (r + alpha D_i X u)): one block's update of a residual and "
+      "the next block's gradient at it, as the solver's sweeps compute them (r is not modified).");
 }

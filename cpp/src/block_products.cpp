@@ -57,49 +57,101 @@ void walk_active(const PatternSet& patterns, Index i, Dense&& dense, Row&& row, 
 // (the last one loaded under a lane mask): g <= 4 * kMaxVectors.
 using namespace vector_kernels;
 
+// The rows of one word (bits: its active rows, base: its first row) added to the gradient's two
+// chains of accumulators: rows alternate between them, pairs formed inside the word.
+template <int NV, bool Full>
+DUALNET_VECTOR_TARGET inline void gradient_word(const Scalar* x, Index g, Word bits, Index base,
+                                                const Scalar* r, __m256i tail, __m256d* even,
+                                                __m256d* odd) {
+  while (bits) {
+    const Index k0 = base + __builtin_ctzll(bits);
+    bits &= bits - 1;
+    const __m256d c0 = _mm256_set1_pd(r[k0]);
+    const Scalar* x0 = x + k0 * g;
+    if (bits) {
+      const Index k1 = base + __builtin_ctzll(bits);
+      bits &= bits - 1;
+      const __m256d c1 = _mm256_set1_pd(r[k1]);
+      const Scalar* x1 = x + k1 * g;
+      for (int v = 0; v + 1 < NV; ++v) {
+        even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
+        odd[v] = _mm256_fmadd_pd(c1, _mm256_loadu_pd(x1 + 4 * v), odd[v]);
+      }
+      even[NV - 1] = _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
+      odd[NV - 1] = _mm256_fmadd_pd(c1, load_last<Full>(x1 + 4 * (NV - 1), tail), odd[NV - 1]);
+    } else {
+      for (int v = 0; v + 1 < NV; ++v)
+        even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
+      even[NV - 1] = _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
+    }
+  }
+}
+
+// Starts the gradient's accumulators: from out if accumulate, else from zero.
+template <int NV>
+DUALNET_VECTOR_TARGET inline void gradient_start(const Scalar* out, bool accumulate, __m256i tail,
+                                                 __m256d* even, __m256d* odd) {
+  for (int v = 0; v < NV; ++v) even[v] = odd[v] = _mm256_setzero_pd();
+  if (!accumulate) return;
+  for (int v = 0; v + 1 < NV; ++v) even[v] = _mm256_loadu_pd(out + 4 * v);
+  even[NV - 1] = _mm256_maskload_pd(out + 4 * (NV - 1), tail);
+}
+
+template <int NV>
+DUALNET_VECTOR_TARGET inline void gradient_finish(const __m256d* even, const __m256d* odd,
+                                                  __m256i tail, Scalar* out) {
+  for (int v = 0; v + 1 < NV; ++v) _mm256_storeu_pd(out + 4 * v, _mm256_add_pd(even[v], odd[v]));
+  _mm256_maskstore_pd(out + 4 * (NV - 1), tail, _mm256_add_pd(even[NV - 1], odd[NV - 1]));
+}
+
 // out (+)= sum over the set bits k of mask in words [w0, w1) of r_k x_k (g entries): added to out
 // if accumulate, written over it otherwise.
 template <int NV, bool Full>
 DUALNET_VECTOR_TARGET void gradient_avx2(const Scalar* x, Index g, const Word* mask, Index w0,
                                          Index w1, const Scalar* r, Scalar* out, bool accumulate) {
   const __m256i tail = tail_lanes(g, NV);
-  __m256d even[NV], odd[NV];  // two chains of accumulators: rows alternate between them
-  for (int v = 0; v < NV; ++v) even[v] = odd[v] = _mm256_setzero_pd();
-  if (accumulate) {
-    for (int v = 0; v + 1 < NV; ++v) even[v] = _mm256_loadu_pd(out + 4 * v);
-    even[NV - 1] = _mm256_maskload_pd(out + 4 * (NV - 1), tail);
-  }
-  for (Index w = w0; w < w1; ++w) {
-    Word bits = mask[w];
-    const Index base = w * kWordBits;
-    while (bits) {
-      const Index k0 = base + __builtin_ctzll(bits);
+  __m256d even[NV], odd[NV];
+  gradient_start<NV>(out, accumulate, tail, even, odd);
+  for (Index w = w0; w < w1; ++w)
+    gradient_word<NV, Full>(x, g, mask[w], w * kWordBits, r, tail, even, odd);
+  gradient_finish<NV>(even, odd, tail, out);
+}
+
+// r_k += alpha x_k^T u for the active rows of one word (u: the weights in NV registers).
+template <int NV, bool Full>
+DUALNET_VECTOR_TARGET inline void prediction_word(const Scalar* x, Index g, Word bits, Index base,
+                                                  const __m256d* u, Scalar alpha, __m256i tail,
+                                                  Scalar* r) {
+  const __m256d scale = _mm256_set1_pd(alpha);
+  // Four rows at a time: four dot products reduced together into one vector.
+  while (__builtin_popcountll(bits) >= 4) {
+    Index k[4];
+    for (int t = 0; t < 4; ++t) {
+      k[t] = base + __builtin_ctzll(bits);
       bits &= bits - 1;
-      const __m256d c0 = _mm256_set1_pd(r[k0]);
-      const Scalar* x0 = x + k0 * g;
-      if (bits) {
-        const Index k1 = base + __builtin_ctzll(bits);
-        bits &= bits - 1;
-        const __m256d c1 = _mm256_set1_pd(r[k1]);
-        const Scalar* x1 = x + k1 * g;
-        for (int v = 0; v + 1 < NV; ++v) {
-          even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
-          odd[v] = _mm256_fmadd_pd(c1, _mm256_loadu_pd(x1 + 4 * v), odd[v]);
-        }
-        even[NV - 1] =
-            _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
-        odd[NV - 1] =
-            _mm256_fmadd_pd(c1, load_last<Full>(x1 + 4 * (NV - 1), tail), odd[NV - 1]);
-      } else {
-        for (int v = 0; v + 1 < NV; ++v)
-          even[v] = _mm256_fmadd_pd(c0, _mm256_loadu_pd(x0 + 4 * v), even[v]);
-        even[NV - 1] =
-            _mm256_fmadd_pd(c0, load_last<Full>(x0 + 4 * (NV - 1), tail), even[NV - 1]);
-      }
     }
+    const __m256d a0 = row_dot<NV, Full>(x + k[0] * g, u, tail);
+    const __m256d a1 = row_dot<NV, Full>(x + k[1] * g, u, tail);
+    const __m256d a2 = row_dot<NV, Full>(x + k[2] * g, u, tail);
+    const __m256d a3 = row_dot<NV, Full>(x + k[3] * g, u, tail);
+    const __m256d sums = reduce4(a0, a1, a2, a3);
+    alignas(32) Scalar s[4];
+    _mm256_store_pd(s, _mm256_mul_pd(scale, sums));
+    for (int t = 0; t < 4; ++t) r[k[t]] += s[t];
   }
-  for (int v = 0; v + 1 < NV; ++v) _mm256_storeu_pd(out + 4 * v, _mm256_add_pd(even[v], odd[v]));
-  _mm256_maskstore_pd(out + 4 * (NV - 1), tail, _mm256_add_pd(even[NV - 1], odd[NV - 1]));
+  while (bits) {
+    const Index k0 = base + __builtin_ctzll(bits);
+    bits &= bits - 1;
+    const __m256d a = row_dot<NV, Full>(x + k0 * g, u, tail);
+    const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    r[k0] += alpha * _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
+  }
+}
+
+template <int NV>
+DUALNET_VECTOR_TARGET inline void load_weights(const Scalar* u_in, __m256i tail, __m256d* u) {
+  for (int v = 0; v + 1 < NV; ++v) u[v] = _mm256_loadu_pd(u_in + 4 * v);
+  u[NV - 1] = _mm256_maskload_pd(u_in + 4 * (NV - 1), tail);
 }
 
 // r_k += alpha x_k^T u for the set bits k of mask in words [w0, w1).
@@ -108,42 +160,36 @@ DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word*
                                            Index w1, const Scalar* u_in, Scalar alpha, Scalar* r) {
   const __m256i tail = tail_lanes(g, NV);
   __m256d u[NV];
-  for (int v = 0; v + 1 < NV; ++v) u[v] = _mm256_loadu_pd(u_in + 4 * v);
-  u[NV - 1] = _mm256_maskload_pd(u_in + 4 * (NV - 1), tail);
-  const __m256d scale = _mm256_set1_pd(alpha);
-  for (Index w = w0; w < w1; ++w) {
-    Word bits = mask[w];
-    const Index base = w * kWordBits;
-    // Four rows at a time: four dot products reduced together into one vector.
-    while (__builtin_popcountll(bits) >= 4) {
-      Index k[4];
-      for (int t = 0; t < 4; ++t) {
-        k[t] = base + __builtin_ctzll(bits);
-        bits &= bits - 1;
-      }
-      const __m256d a0 = row_dot<NV, Full>(x + k[0] * g, u, tail);
-      const __m256d a1 = row_dot<NV, Full>(x + k[1] * g, u, tail);
-      const __m256d a2 = row_dot<NV, Full>(x + k[2] * g, u, tail);
-      const __m256d a3 = row_dot<NV, Full>(x + k[3] * g, u, tail);
-      const __m256d sums = reduce4(a0, a1, a2, a3);
-      alignas(32) Scalar s[4];
-      _mm256_store_pd(s, _mm256_mul_pd(scale, sums));
-      for (int t = 0; t < 4; ++t) r[k[t]] += s[t];
-    }
-    while (bits) {
-      const Index k0 = base + __builtin_ctzll(bits);
-      bits &= bits - 1;
-      const __m256d a = row_dot<NV, Full>(x + k0 * g, u, tail);
-      const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
-      r[k0] += alpha * _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
-    }
+  load_weights<NV>(u_in, tail, u);
+  for (Index w = w0; w < w1; ++w)
+    prediction_word<NV, Full>(x, g, mask[w], w * kWordBits, u, alpha, tail, r);
+}
+
+// The prediction of one pattern (mask) and then the gradient of another (next) over all words,
+// word by word: the rows of a word are read from memory once for both. The same operations in
+// the same order per row and per accumulator as prediction_avx2 followed by gradient_avx2 (a
+// word's rows are final once its prediction is added, and the gradient reads no other rows).
+template <int NV, bool Full>
+DUALNET_VECTOR_TARGET void prediction_gradient_avx2(const Scalar* x, Index g, const Word* mask,
+                                                    Index words, const Scalar* u_in, Scalar alpha,
+                                                    Scalar* r, const Word* next, Scalar* out) {
+  const __m256i tail = tail_lanes(g, NV);
+  __m256d u[NV], even[NV], odd[NV];
+  load_weights<NV>(u_in, tail, u);
+  gradient_start<NV>(out, false, tail, even, odd);
+  for (Index w = 0; w < words; ++w) {
+    prediction_word<NV, Full>(x, g, mask[w], w * kWordBits, u, alpha, tail, r);
+    gradient_word<NV, Full>(x, g, next[w], w * kWordBits, r, tail, even, odd);
   }
+  gradient_finish<NV>(even, odd, tail, out);
 }
 
 using GradientKernel = void (*)(const Scalar*, Index, const Word*, Index, Index, const Scalar*,
                                 Scalar*, bool);
 using PredictionKernel = void (*)(const Scalar*, Index, const Word*, Index, Index, const Scalar*,
                                   Scalar, Scalar*);
+using PredictionGradientKernel = void (*)(const Scalar*, Index, const Word*, Index, const Scalar*,
+                                          Scalar, Scalar*, const Word*, Scalar*);
 
 // Entry 2 (NV - 1) + Full of each table: the kernel for rows of NV groups of four.
 template <int... K>
@@ -156,9 +202,16 @@ constexpr std::array<PredictionKernel, sizeof...(K)> prediction_table(
     std::integer_sequence<int, K...>) {
   return {&prediction_avx2<K / 2 + 1, K % 2 == 1>...};
 }
+template <int... K>
+constexpr std::array<PredictionGradientKernel, sizeof...(K)> prediction_gradient_table(
+    std::integer_sequence<int, K...>) {
+  return {&prediction_gradient_avx2<K / 2 + 1, K % 2 == 1>...};
+}
 constexpr auto kGradientKernels = gradient_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
 constexpr auto kPredictionKernels =
     prediction_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
+constexpr auto kPredictionGradientKernels =
+    prediction_gradient_table(std::make_integer_sequence<int, 2 * kMaxVectors>{});
 
 // 1 + the index of the kernels for rows of g entries in the tables above, or 0 if no vectorised
 // kernel applies.
@@ -333,6 +386,21 @@ void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, co
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
                           const Scalar* u, Scalar alpha, Scalar* r, Vector* /*workspace*/) {
   add_block_prediction_words(X, patterns, i, u, alpha, r, 0, patterns.words_per_pattern());
+}
+
+void add_block_prediction_then_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i,
+                                        const Scalar* u, Scalar alpha, Scalar* r, Index next,
+                                        Scalar* out) {
+#ifdef DUALNET_X86_KERNELS
+  if (const int nv = vector_kernel(X.cols())) {
+    kPredictionGradientKernels[static_cast<std::size_t>(nv - 1)](
+        X.data(), X.cols(), patterns.pattern(i), patterns.words_per_pattern(), u, alpha, r,
+        patterns.pattern(next), out);
+    return;
+  }
+#endif
+  add_block_prediction(X, patterns, i, u, alpha, r);
+  block_gradient(X, patterns, next, r, out);
 }
 
 bool vectorised_block_products(Index g) {

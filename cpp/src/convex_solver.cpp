@@ -172,9 +172,9 @@ class Engine {
     bool converged = relative_gap() <= settings_.tol;
     while (!converged && epochs < settings_.max_iter) {
       double epoch_work = 0;
-      for (Index j : ws_) {
+      for (std::size_t t = 0; t < ws_.size(); ++t) {
         poll();
-        epoch_work += update_block(j);
+        epoch_work += update_block(ws_[t], true, t + 1 < ws_.size() ? ws_[t + 1] : -1);
       }
       for (Index j : pending_ws_) add_to_ws(j);
       pending_ws_.clear();
@@ -1314,12 +1314,19 @@ class Engine {
   }
 
   // Exact minimisation over block j; returns its cost in multiply-adds (for the schedule).
-  double update_block(Index j, bool transfer = true) {
+  // `next`: the block the sweep updates right after this one (-1: none). When this block moves,
+  // its prediction and next's gradient are computed in one walk over the rows, and next's
+  // update starts from that gradient (unless a face transfer changed r in between).
+  double update_block(Index j, bool transfer = true, Index next = -1) {
     const Index i = pattern_of(j);
     const Scalar s = sign_of(j);
     const BlockGram& q = gram(i);
     Vector gradient(g_);
-    block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
+    if (next_gradient_block_ == j)
+      gradient = next_gradient_;
+    else
+      block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
+    next_gradient_block_ = -1;
     const Vector u_old = u_.col(j);
     const Vector b = s * gradient + q.gram * u_old;
     Vector u_new;
@@ -1333,7 +1340,13 @@ class Engine {
       cost += 2.0 * static_cast<double>(scans * n_ * g_);
     }
     const Vector delta = u_new - u_old;
-    if (delta.squaredNorm() > 0) {
+    if (delta.squaredNorm() > 0 && next >= 0) {
+      next_gradient_.resize(g_);
+      add_block_prediction_then_gradient(X_, patterns_, i, delta.data(), -s, r_.data(),
+                                         pattern_of(next), next_gradient_.data());
+      next_gradient_block_ = next;
+      u_.col(j) = u_new;
+    } else if (delta.squaredNorm() > 0) {
       add_block_prediction(X_, patterns_, i, delta.data(), -s, r_.data(), &workspace_);
       u_.col(j) = u_new;
     }
@@ -1378,6 +1391,7 @@ class Engine {
     const Index target = j < p_ ? neighbour : neighbour + p_;
     if (screened_[static_cast<std::size_t>(target)]) return 0;
     const Scalar s = sign_of(j);
+    next_gradient_block_ = -1;  // r changes: the next block's gradient is computed again
     add_block_prediction(X_, patterns_, i, u.data(), s, r_.data(), &workspace_);
     add_block_prediction(X_, patterns_, neighbour, u.data(), -s, r_.data(), &workspace_);
     u_.col(target) += u;
@@ -1420,6 +1434,8 @@ class Engine {
   Vector inverse_norms_;  // ReLU: 1 / ||x_k||, shared by the cones
   BlockMatrix u_;  // (g, nb): column j is block j
   Vector workspace_;  // (n) masked products of dense patterns
+  Vector next_gradient_;          // block gradient of the sweep's next block (update_block)
+  Index next_gradient_block_ = -1;  // that block, or -1
   Vector r_;       // residual y - yhat: the dual iterate
   Scalar primal_ = 0;
   Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();

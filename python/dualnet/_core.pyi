@@ -176,6 +176,15 @@ def block_gradients(
     *,
     n_threads: int = 0,
 ) -> npt.NDArray[np.float64]: ...
+def block_prediction_then_gradient(
+    X: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    i: int,
+    u: npt.NDArray[np.float64],
+    alpha: float,
+    r: npt.NDArray[np.float64],
+    next: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def check_memory_budget(required_bytes: int, what: str, budget_bytes: int | None = None) -> None: ...
 def price_patterns(
     X: npt.NDArray[np.float64],

@@ -32,6 +32,14 @@ void add_block_prediction_words(const MatrixCRef& X, const PatternSet& patterns,
                                 const Scalar* u, Scalar alpha, Scalar* r, Index word0,
                                 Index word1);
 
+// r += alpha * D_i X u, then out = X^T D_next r at the updated r (g entries): the same results,
+// bit for bit, as add_block_prediction followed by block_gradient. With the vectorised kernels
+// the two walk the rows together, word by word, so each row of X is read from memory once for
+// both (a cyclic sweep's update of one block and the gradient of the next).
+void add_block_prediction_then_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i,
+                                        const Scalar* u, Scalar alpha, Scalar* r, Index next,
+                                        Scalar* out);
+
 // r += sum_b alphas[b] * D_{indices[b]} X weights[b] (weights[b] points to g entries), over row
 // chunks of 1024 rows (each chunk's rows of X stay in cache while every block adds its
 // predictions) split over n_threads threads (0: one per core; at least 4096 rows a thread). Each
