@@ -47,8 +47,7 @@ LossSolution solve_binary(const MatrixCRef& X, const VectorCRef& y, const Patter
   dualnet::InterruptCheck interrupt(python_stop_requested());
   // Safe without the GIL: X and y are views of arrays the caller keeps alive for the call,
   // patterns is held by the caller, v0/w0/multipliers are copies, and the core touches no
-  // Python object
-  // (the interrupt callback takes the GIL itself).
+  // Python object (the interrupt callback takes the GIL itself).
   return without_gil([&] {
     return dualnet::solve_binary_loss(X, y, patterns, beta, settings, v0 ? &*v0 : nullptr,
                                       w0 ? &*w0 : nullptr, multipliers ? &*multipliers : nullptr,
