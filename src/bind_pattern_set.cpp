@@ -133,6 +133,11 @@ void bind_pattern_set(py::module_& m) {
         for (Index i = 0; i < set.size(); ++i) ov(i) = set.count(i);
         return out;
       }, "Number of active rows of each pattern, shape (P,).")
+      .def("mean_row_coverage", [](const PatternSet& set) {
+        const std::vector<double> mean = dualnet::mean_row_coverage(set);
+        return py::array_t<double>(static_cast<py::ssize_t>(mean.size()), mean.data());
+      }, "For each pattern, the mean over its rows of how many patterns of the set contain the "
+         "row (itself included), shape (P,); 0 for an empty pattern.")
       .def("subset", [](const PatternSet& set, const std::vector<Index>& indices) {
         return dualnet::select_patterns(set, indices);
       }, py::arg("indices"), "A new set of the patterns (and gates) at `indices`, in that order.")

@@ -5,6 +5,7 @@
 
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
+#include <dualnet/deflated_preconditioner.hpp>
 #include <dualnet/row_scan.hpp>
 
 #include <algorithm>
@@ -203,6 +204,37 @@ void bind_solver(py::module_& m) {
         "(2 D_i - I) X d, computed over row blocks of block_rows rows (a multiple of 64; 0: all "
         "rows at once); returns (Au, Ad or None). The same bits for every block size.");
 
+  m.def(
+      "deflated_preconditioner",
+      [](const Eigen::MatrixXd& block_inverse, const Eigen::MatrixXd& coarse,
+         const Eigen::MatrixXd& hessian_coarse, const Eigen::MatrixXd& x) {
+        auto shape = [](const Eigen::MatrixXd& a) {
+          return "(" + std::to_string(a.rows()) + ", " + std::to_string(a.cols()) + ")";
+        };
+        const Index m = block_inverse.rows();
+        if (block_inverse.cols() != m || coarse.rows() != m || hessian_coarse.rows() != m ||
+            coarse.cols() != hessian_coarse.cols() || x.rows() != m)
+          throw std::invalid_argument(
+              "block_inverse must be (m, m), coarse and hessian_coarse (m, c) and x (m, k); got "
+              "block_inverse " + shape(block_inverse) + ", coarse " + shape(coarse) +
+              ", hessian_coarse " + shape(hessian_coarse) + ", x " + shape(x));
+        dualnet::DeflatedPreconditioner preconditioner;
+        const bool active = preconditioner.build(coarse, hessian_coarse);
+        Eigen::MatrixXd out(m, x.cols());
+        auto block_solve = [&](const dualnet::Vector& v, dualnet::Vector& w) {
+          w = block_inverse * v;
+        };
+        for (Index j = 0; j < x.cols(); ++j) {
+          dualnet::Vector column = x.col(j), applied;
+          preconditioner.apply(column, applied, block_solve);
+          out.col(j) = applied;
+        }
+        return py::make_tuple(out, active);
+      },
+      py::arg("block_inverse"), py::arg("coarse"), py::arg("hessian_coarse"), py::arg("x"),
+      "(P x, active): the Newton polish's two-level preconditioner P applied to the columns of x, "
+      "with B^{-1} = block_inverse, coarse space E = coarse and H E ~= hessian_coarse; active is "
+      "False when E^T (H E) is not positive definite (then P = B^{-1}).");
   m.def("cone_scan_tests", &cone_scan_tests, py::arg("au").noconvert(),
         py::arg("ad").noconvert(), py::arg("inverse").noconvert(), py::kw_only(),
         py::arg("floor"), py::arg("moving"), py::arg("t"),

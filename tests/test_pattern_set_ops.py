@@ -21,6 +21,19 @@ def _set_with_repeats(n, seed):
 
 
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
+def test_mean_row_coverage_matches_numpy(n):
+    rng = np.random.default_rng(n)
+    masks = rng.random((n, 7)) < 0.5
+    masks[:, 2] = False  # an empty pattern: coverage 0
+    masks[:, 5] = True  # a full one
+    pattern_set = _core.PatternSet.from_masks(masks, np.zeros((1, 7)))
+    counts = masks.sum(axis=0)
+    overlaps = (masks.T.astype(float) @ masks.astype(float)).sum(axis=1)
+    expected = np.divide(overlaps, counts, out=np.zeros(7), where=counts > 0)
+    np.testing.assert_allclose(pattern_set.mean_row_coverage(), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
 def test_subset_matches_numpy_column_selection(n):
     _, pattern_set, masks, gates = _set_with_repeats(max(n, 1), seed=n)
     index = np.array([3, 0, 3, len(pattern_set) - 1])

@@ -27,6 +27,10 @@ std::vector<Index> first_occurrences(const PatternSet& set);
 // For each pattern of `queries`, the last index in `set` holding the same bits, or -1.
 std::vector<Index> find_patterns(const PatternSet& set, const PatternSet& queries);
 
+// For each pattern i, the mean over its rows of how many patterns of the set contain the row
+// (itself included): sum_j |D_i and D_j| / |D_i|, 0 for an empty pattern. O(n P) bit visits.
+std::vector<Scalar> mean_row_coverage(const PatternSet& set);
+
 // The patterns 1[X g_j >= 0] of the gates g_j (columns of `gates`, shape (g, m)), each with its
 // gate; X is (n, g). O(n g) per gate with one row-block buffer, never an (n, m) array.
 PatternSet patterns_of_gates(const MatrixCRef& X, const MatrixCRef& gates);
