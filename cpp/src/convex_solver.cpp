@@ -349,18 +349,27 @@ class Engine {
     return 0.5 * r.squaredNorm() + beta_ * penalty;
   }
 
-  // Gated: whether the certificate at the current iterate (residual from scratch, every block's
-  // bound) would reach the requested gap. Nothing of the solver's state changes, so asking
-  // does not alter the course of a solve that goes on.
-  bool gated_gap_closes() const {
+  // Gated: what the certificate at the current iterate (residual from scratch, every block's
+  // bound) says of a polish: the requested gap closes, or a block outside the support violates
+  // its dual constraint by more than the requested gap allows (the support's problem is not the
+  // whole problem: solving it further cannot close the gap, the working set must grow first), or
+  // neither. Nothing of the solver's state changes, so asking does not alter the course of a
+  // solve that goes on.
+  enum class PolishCheck { gap_closes, block_missing, undecided };
+  PolishCheck gated_polish_check() const {
     Vector r;
     const Scalar primal = residual_from_scratch(r);
     BlockMatrix gradients;
     all_block_gradients(X_, patterns_, r.data(), gradients, settings_.n_threads);
-    const Scalar scaling = dual_scaling(gradients.colwise().norm().maxCoeff(), beta_);
+    const Vector norms = gradients.colwise().norm().transpose();
+    const Scalar scaling = dual_scaling(norms.maxCoeff(), beta_);
     const Scalar dual = std::max(
         best_dual_, r.dot(y_) / scaling - 0.5 * r.squaredNorm() / (scaling * scaling));
-    return primal - dual <= settings_.tol * std::max(primal, kTiny);
+    if (primal - dual <= settings_.tol * std::max(primal, kTiny)) return PolishCheck::gap_closes;
+    for (Index j = 0; j < nb_; ++j)
+      if (u_.col(j).squaredNorm() == 0 && norms[j] > (1 + settings_.tol) * beta_)
+        return PolishCheck::block_missing;
+    return PolishCheck::undecided;
   }
 
   // Certificate at the current iterate: the residual itself and, once enough epochs are
@@ -1176,13 +1185,17 @@ class Engine {
       // already be solved well enough for the requested gap (the target is a sufficient
       // condition, usually met one or two Newton steps after the gap closes): the certificate
       // at the current residual decides (two passes over the rows, counted as two certificates).
+      // When it shows a violating block outside the support instead, the polish ends too: the
+      // next steps (a check each) would solve a problem the working set is about to change.
       if (!relu_ && iteration > 0 && largest_block_gradient <= 100 * gradient_target) {
         cost += 2 * certificate_work_;
-        if (gated_gap_closes()) {
+        const PolishCheck check = gated_polish_check();
+        if (check == PolishCheck::gap_closes) {
           refresh_residual();
           certify();
           return cost;
         }
+        if (check == PolishCheck::block_missing) return cost;
       }
       auto block_precondition = [&](const Vector& x, Vector& out) {
         out.resize(m);
