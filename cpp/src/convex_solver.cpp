@@ -67,8 +67,10 @@ void check_data_shapes(const MatrixCRef& X, const VectorCRef& y, const PatternSe
 constexpr Scalar kTiny = std::numeric_limits<Scalar>::min();
 
 // Upper estimate of what a solve allocates, checked before the first allocation: the blocks
-// (g x P, twice for ReLU), the block gradients, the result's v and w, and in the worst case (every
-// block visited) one BlockGram per pattern (Gram matrix, eigenvectors and eigenvalues).
+// (g x P, twice for ReLU), the block gradients, the result's v and w, in the worst case (every
+// block visited) one BlockGram per pattern (Gram matrix, eigenvectors and eigenvalues), and the
+// conjugate-gradient polish's four g x g matrices per support block (the block's Hessian, its
+// factor, its rows of the coarse space and of their product), every block in the support.
 std::size_t solver_memory_bytes(Index g, Index p, bool relu) {
   const Index blocks = relu ? 2 * p : p;
   std::size_t bytes = array_bytes({g, blocks}, sizeof(Scalar));
@@ -76,6 +78,7 @@ std::size_t solver_memory_bytes(Index g, Index p, bool relu) {
   if (relu) bytes = saturating_add(bytes, array_bytes({g, blocks}, sizeof(Index)));  // bound caches' rows
   if (relu) bytes = saturating_add(bytes, array_bytes({p, 8}, sizeof(Scalar)));  // pattern hash table
   bytes = saturating_add(bytes, array_bytes({p, 2 * g * g + g + 1}, sizeof(Scalar)));
+  bytes = saturating_add(bytes, array_bytes({blocks, 4 * g * g}, sizeof(Scalar)));
   return saturating_add(bytes, array_bytes({blocks, 4}, sizeof(Scalar)));  // bounds, flags
 }
 
@@ -350,8 +353,8 @@ class Engine {
   }
 
   // Gated: what the certificate at the current iterate (residual from scratch, every block's
-  // bound) says of a polish: the requested gap closes, or a block outside the support violates
-  // its dual constraint by more than the requested gap allows (the support's problem is not the
+  // bound) says of a polish: the requested gap closes, or a block outside the support (and not
+  // screened) violates its dual constraint by more than the requested gap allows (the support's problem is not the
   // whole problem: solving it further cannot close the gap, the working set must grow first), or
   // neither. Nothing of the solver's state changes, so asking does not alter the course of a
   // solve that goes on.
@@ -367,7 +370,8 @@ class Engine {
         best_dual_, r.dot(y_) / scaling - 0.5 * r.squaredNorm() / (scaling * scaling));
     if (primal - dual <= settings_.tol * std::max(primal, kTiny)) return PolishCheck::gap_closes;
     for (Index j = 0; j < nb_; ++j)
-      if (u_.col(j).squaredNorm() == 0 && norms[j] > (1 + settings_.tol) * beta_)
+      if (!screened_[static_cast<std::size_t>(j)] && u_.col(j).squaredNorm() == 0 &&
+          norms[j] > (1 + settings_.tol) * beta_)
         return PolishCheck::block_missing;
     return PolishCheck::undecided;
   }

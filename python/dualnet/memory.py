@@ -49,7 +49,8 @@ class MemoryEstimate:
         The solver's vectors of length n.
     solver_bytes : int
         Storage of size g x P: blocks, block gradients, Gram matrices and eigen-decompositions of
-        the visited blocks (all of them, at worst), the result's blocks.
+        the visited blocks (all of them, at worst), the Newton polish's per-block matrices, the
+        result's blocks.
     budget_bytes : int
         The memory budget (``DUALNET_MEMORY_BUDGET`` or half of physical memory).
     """
@@ -117,9 +118,10 @@ def estimate_memory(n_samples, n_features, n_patterns, *, model="relu", bias=Fal
     polish = min(_POLISH_ENTRIES, max(_POLISH_SMALL_ENTRIES, n * g // 8), n * g * blocks)
     work = _WORK_VECTORS[model] * n * 8 + polish * 8
     # Blocks, block gradients and bounds; result v, w; one Gram matrix, eigenvectors and
-    # eigenvalues per visited pattern; the gradient pass's partial sums.
+    # eigenvalues per visited pattern; the gradient pass's partial sums; the conjugate-gradient
+    # polish's four g x g matrices per support block (convex_solver.cpp).
     solver = 8 * (g * blocks * 4 + 3 * g * p + p * (2 * g * g + g + 1)
-                  + _GRADIENT_PARTIALS * g * p)
+                  + _GRADIENT_PARTIALS * g * p + blocks * 4 * g * g)
     return MemoryEstimate(data_bytes=data, pattern_bytes=patterns, work_bytes=work,
                           solver_bytes=solver, budget_bytes=int(_core.default_memory_budget()))
 
