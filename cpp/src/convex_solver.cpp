@@ -1197,8 +1197,8 @@ class Engine {
       // One earlier check, at gradients below 1e-4 beta, ends such polishes a Newton step or two
       // sooner (12 gated problems of bench_solver.py's kind, seeds 0-3, one thread: 5.1 s in all
       // against 6.2 s; 10^5 x 20 x 200: 10.4 and 13.3 s against 10.8 and 14.7 s). Checking
-      // from 1e-2 beta was faster on those (4.9 s against 5.0 s) but slower on bench_scale.py's 10^5
-      // problem (72 epochs instead of 63, 5.4 and 5.1 s against 3.5 and 4.0 s).
+      // from 1e-2 beta was faster on those (4.9 s against 5.0 s) but slower on the 10^5
+      // problem of bench_scale.py (72 epochs instead of 63, 5.4 and 5.1 s against 3.5 and 4.0).
       if (!relu_ && iteration > 0 && largest_block_gradient <= check_level) {
         check_level = std::min(check_level, Scalar{100} * gradient_target);
         cost += 2 * certificate_work_;
