@@ -77,7 +77,8 @@ def test_preconditioner_cuts_conjugate_gradient_iterations():
     H, block_inverse, coarse, approximate = _overlapping_blocks(n=2000, g=10, k=20, curvature=50.0)
 
     def deflated(r):
-        return _core.deflated_preconditioner(block_inverse, coarse, approximate, r[:, None])[0][:, 0]
+        applied, _ = _core.deflated_preconditioner(block_inverse, coarse, approximate, r[:, None])
+        return applied[:, 0]
 
     jacobi = _pcg_iterations(H, lambda r: block_inverse @ r, tol=1e-2)
     two_level = _pcg_iterations(H, deflated, tol=1e-2)

@@ -354,10 +354,10 @@ class Engine {
 
   // Gated: what the certificate at the current iterate (residual from scratch, every block's
   // bound) says of a polish: the requested gap closes, or a block outside the support (and not
-  // screened) violates its dual constraint by more than the requested gap allows (the support's problem is not the
-  // whole problem: solving it further cannot close the gap, the working set must grow first), or
-  // neither. Nothing of the solver's state changes, so asking does not alter the course of a
-  // solve that goes on.
+  // screened) violates its dual constraint by more than the requested gap allows (the support's
+  // problem is not the whole problem: solving it further cannot close the gap, the working set
+  // must grow first), or neither. Nothing of the solver's state changes, so asking does not
+  // alter the course of a solve that goes on.
   enum class PolishCheck { gap_closes, block_missing, undecided };
   PolishCheck gated_polish_check() const {
     Vector r;
