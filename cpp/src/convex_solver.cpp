@@ -1116,15 +1116,23 @@ class Engine {
     // near-duplicate patterns (tests/test_core_solver.py) it changed the course of the solves
     // both ways (2000 x 12: 459, 576, 369 epochs became 639, 522, 333), and on bench_solver.py's
     // problems it was as fast as the block diagonal alone.
+    // The data term of H E is fixed for the whole call (support and bases are); each Newton
+    // step adds the penalty's curvature, which moves with z.
     const bool deflate = !relu_;
-    Eigen::MatrixXd coarse(deflate ? m : 0, g_);
-    for (Index b = 0; b < k && deflate; ++b) {
-      const Eigen::MatrixXd& basis = bases[static_cast<std::size_t>(b)];
-      coarse.middleRows(offsets[static_cast<std::size_t>(b)], basis.cols()) =
-          sign_of(support[static_cast<std::size_t>(b)]) * basis.transpose();
+    Eigen::MatrixXd coarse, coarse_data_term;
+    if (deflate) {
+      coarse.resize(m, g_);
+      coarse_data_term.resize(m, g_);
+      const std::vector<Scalar> coverage = mean_row_coverage(blocks);
+      for (Index b = 0; b < k; ++b) {
+        const std::size_t sb = static_cast<std::size_t>(b);
+        const Eigen::MatrixXd& basis = bases[sb];
+        coarse.middleRows(offsets[sb], basis.cols()) = sign_of(support[sb]) * basis.transpose();
+        coarse_data_term.middleRows(offsets[sb], basis.cols()) =
+            (sign_of(support[sb]) * coverage[sb]) *
+            (basis.transpose() * gram(pattern_of(support[sb])).gram);
+      }
     }
-    const std::vector<Scalar> coverage =
-        deflate ? mean_row_coverage(blocks) : std::vector<Scalar>();
     // Gated: Newton stops once every block's gradient g_j is below tol * beta / 100. The gap at
     // the residual is sum_j z_j^T g_j, and rescaling the residual into the dual set costs at
     // most max_j ||g_j|| / beta of the primal, so the support's share of the relative gap stays
@@ -1215,19 +1223,19 @@ class Engine {
         for (Index b = 0; b < k; ++b)
           segment(out, b) = preconditioner[static_cast<std::size_t>(b)].solve(csegment(x, b));
       };
-      Eigen::MatrixXd hessian_coarse(coarse.rows(), g_);
-      for (Index b = 0; b < k && deflate; ++b) {
-        const std::size_t sb = static_cast<std::size_t>(b);
-        const Eigen::MatrixXd& basis = bases[sb];
-        const Vector zb = csegment(z, b);
-        const auto eb = coarse.middleRows(offsets[sb], basis.cols());
-        hessian_coarse.middleRows(offsets[sb], basis.cols()) =
-            (sign_of(support[sb]) * coverage[sb]) *
-                (basis.transpose() * gram(pattern_of(support[sb])).gram) +
-            (beta_ / norms[sb]) * (eb - zb * (zb.transpose() * eb) / (norms[sb] * norms[sb]));
-      }
       DeflatedPreconditioner deflated;  // without a coarse space: the block diagonal alone
-      if (deflate) deflated.build(coarse, std::move(hessian_coarse));
+      if (deflate) {
+        Eigen::MatrixXd hessian_coarse = coarse_data_term;
+        for (Index b = 0; b < k; ++b) {
+          const std::size_t sb = static_cast<std::size_t>(b);
+          const Index width = bases[sb].cols();
+          const Vector zb = csegment(z, b);
+          const auto eb = coarse.middleRows(offsets[sb], width);
+          hessian_coarse.middleRows(offsets[sb], width) +=
+              (beta_ / norms[sb]) * (eb - zb * (zb.transpose() * eb) / (norms[sb] * norms[sb]));
+        }
+        deflated.build(coarse, std::move(hessian_coarse));
+      }
       auto precondition = [&](const Vector& x, Vector& out) {
         deflated.apply(x, out, block_precondition);
       };

@@ -29,25 +29,16 @@ PatternSet select_patterns(const PatternSet& set, const std::vector<Index>& indi
 }
 
 std::vector<Scalar> mean_row_coverage(const PatternSet& set) {
-  const Index words = set.words_per_pattern();
   std::vector<Index> coverage(static_cast<std::size_t>(set.n_rows()), 0);
-  auto visit = [&](Index i, auto&& at_row) {
-    const Word* w = set.pattern(i);
-    for (Index k = 0; k < words; ++k)
-      for (Word bits = w[k]; bits != 0; bits &= bits - 1)
-        at_row(64 * k + __builtin_ctzll(bits));
-  };
   for (Index i = 0; i < set.size(); ++i)
-    visit(i, [&](Index t) { ++coverage[static_cast<std::size_t>(t)]; });
+    set.for_each_active(i, [&](Index t) { ++coverage[static_cast<std::size_t>(t)]; });
   std::vector<Scalar> mean(static_cast<std::size_t>(set.size()), 0);
   for (Index i = 0; i < set.size(); ++i) {
-    Index total = 0, rows = 0;
-    visit(i, [&](Index t) {
-      total += coverage[static_cast<std::size_t>(t)];
-      ++rows;
-    });
-    if (rows > 0)
-      mean[static_cast<std::size_t>(i)] = static_cast<Scalar>(total) / static_cast<Scalar>(rows);
+    const Index rows = set.count(i);
+    if (rows == 0) continue;
+    Index total = 0;
+    set.for_each_active(i, [&](Index t) { total += coverage[static_cast<std::size_t>(t)]; });
+    mean[static_cast<std::size_t>(i)] = static_cast<Scalar>(total) / static_cast<Scalar>(rows);
   }
   return mean;
 }

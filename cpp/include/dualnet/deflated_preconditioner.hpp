@@ -42,8 +42,6 @@ class DeflatedPreconditioner {
     return true;
   }
 
-  bool active() const { return active_; }
-
   // out = P x, with block_solve(v, w) setting w = B^{-1} v.
   template <class BlockSolve>
   void apply(const Vector& x, Vector& out, const BlockSolve& block_solve) const {
