@@ -1,24 +1,27 @@
 // The all-blocks gradient pass X^T D_i r over a pattern set (for Python code that needs every
 // block's gradient at once, and for the benchmarks), the fused single-block products of the
-// solver's sweeps (for the tests), and the default thread count.
+// solver's sweeps and the Gram matrix of a support's design (for the tests), and the default
+// thread count.
 #include "pybind11.hpp"
 
 #include <dualnet/block_products.hpp>
+#include <dualnet/support_gram.hpp>
 
 #include <string>
+#include <vector>
 
 namespace {
 
 void check_shapes(const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns,
-                  const dualnet::VectorCRef& r) {
+                  const dualnet::VectorCRef& r, const char* r_name = "r") {
   if (patterns.n_rows() != X.rows() || patterns.gate_dim() != X.cols())
     throw std::invalid_argument(
         "patterns has (n_rows, gate_dim) = (" + std::to_string(patterns.n_rows()) + ", " +
         std::to_string(patterns.gate_dim()) + ") but X has shape (" + std::to_string(X.rows()) +
         ", " + std::to_string(X.cols()) + ")");
   if (r.size() != X.rows())
-    throw std::invalid_argument("r has " + std::to_string(r.size()) + " entries but X has " +
-                                std::to_string(X.rows()) + " rows");
+    throw std::invalid_argument(std::string(r_name) + " has " + std::to_string(r.size()) +
+                                " entries but X has " + std::to_string(X.rows()) + " rows");
 }
 
 void check_pattern_index(const char* name, dualnet::Index i, const dualnet::PatternSet& patterns) {
@@ -72,4 +75,29 @@ void bind_block_products(py::module_& m) {
       py::arg("alpha"), py::arg("r").noconvert(), py::arg("next"),
       "(r + alpha D_i X u, X^T D_next (r + alpha D_i X u)): one block's update of a residual and "
       "the next block's gradient at it, as the solver's sweeps compute them (r is not modified).");
+  m.def(
+      "support_gram",
+      [](const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns,
+         const std::vector<dualnet::Scalar>& signs, const dualnet::VectorCRef& y,
+         const std::string& method) {
+        check_shapes(X, patterns, y, "y");
+        dualnet::SupportGramMethod chosen;
+        if (method == "auto")
+          chosen = dualnet::SupportGramMethod::automatic;
+        else if (method == "grouped")
+          chosen = dualnet::SupportGramMethod::grouped;
+        else if (method == "chunked")
+          chosen = dualnet::SupportGramMethod::chunked;
+        else
+          throw std::invalid_argument("method must be 'auto', 'grouped' or 'chunked', got '" +
+                                      method + "'");
+        dualnet::SupportGram formed = without_gil(
+            [&] { return dualnet::support_gram(X, patterns, signs, y.data(), chosen); });
+        return py::make_tuple(std::move(formed.gram), std::move(formed.c), formed.grouped);
+      },
+      py::arg("X").noconvert(), py::arg("patterns"), py::arg("signs"), py::arg("y").noconvert(),
+      py::kw_only(), py::arg("method") = "auto",
+      "(G, c, grouped): G = A^T A (P g, P g) and c = A^T y of A = [s_1 D_1 X, ..., s_P D_P X], "
+      "the Gram matrix of the gated polish; grouped tells whether it was formed by row "
+      "signatures ('grouped' forces them when they fit, 'chunked' the rank updates).");
 }

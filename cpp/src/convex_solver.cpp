@@ -7,6 +7,7 @@
 #include <dualnet/memory_budget.hpp>
 #include <dualnet/pattern_set_ops.hpp>
 #include <dualnet/residual_history.hpp>
+#include <dualnet/support_gram.hpp>
 #include <dualnet/support_products.hpp>
 
 #include <Eigen/Cholesky>
@@ -645,16 +646,18 @@ class Engine {
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    // Gated: the Gram-space branch while the Gram matrix is small (m <= 1024: 8 MiB) and forming
-    // it (n m^2 / 2 multiply-adds at matrix-multiply speed) costs at most ~100 matrix-free
-    // Hessian products of the CG branch. ReLU: the dense design for small problems, else CG (the
-    // Gram-space branch with the cones' rows held as constraints in it was slower on priced sets).
+    // Gated: the Gram-space branch while forming the Gram matrix by rank updates (n m^2 / 2
+    // multiply-adds at matrix-multiply speed) costs at most ~100 matrix-free Hessian products of
+    // the CG branch (n g k each; with m = g k that is m <= 400, a Gram matrix of 1.3 MB at most;
+    // memory.py counts it). Row signatures often form it for far less (support_gram.hpp).
+    // ReLU: the dense design for small problems, else CG (the Gram-space branch with the cones'
+    // rows held as constraints in it was slower on priced sets).
     const double gram_cost = 0.25 * nm * static_cast<double>(m);
     const double product_cost = static_cast<double>(n_) * static_cast<double>(g_) *
                                 static_cast<double>(support.size());
     const double design_cap =
         std::max(262144.0, 0.125 * static_cast<double>(n_) * static_cast<double>(g_));
-    if (!relu_ && m <= 1024 && gram_cost <= 100 * product_cost)
+    if (!relu_ && m <= 400 && gram_cost <= 100 * product_cost)
       return newton_direct(support, bases, m, accepted);
     if (relu_ && nm <= 2e6 && nm * static_cast<double>(m) <= 5e7 && nm <= design_cap)
       return newton_dense(support, bases, m, accepted, pruned);
@@ -782,29 +785,26 @@ class Engine {
     auto offset_of = [&](Index b) { return offsets[static_cast<std::size_t>(b)]; };
     auto width_of = [&](Index b) { return bases[static_cast<std::size_t>(b)].cols(); };
 
-    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
-    Vector c = Vector::Zero(m);
-    constexpr Index kChunk = 256;
-    Eigen::MatrixXd chunk(std::min(kChunk, n_), m);
-    for (Index start = 0; start < n_; start += kChunk) {
-      poll();
-      const Index rows = std::min(kChunk, n_ - start);
-      for (Index b = 0; b < k; ++b) {
-        const Index col = support[static_cast<std::size_t>(b)], i = pattern_of(col);
-        auto block = chunk.block(0, offset_of(b), rows, width_of(b));
-        block.noalias() = X_.middleRows(start, rows) * bases[static_cast<std::size_t>(b)];
-        if (sign_of(col) < 0) block = -block;
-        for (Index t = 0; t < rows; ++t)
-          if (!patterns_.active(start + t, i)) block.row(t).setZero();
-      }
-      const auto used = chunk.topRows(rows);
-      gram.selfadjointView<Eigen::Lower>().rankUpdate(used.transpose());
-      c.noalias() += used.transpose() * y_.segment(start, rows);
+    // Bases are identities (gated), so the Gram matrix in z is the support design's own.
+    PatternSet blocks(n_, g_);
+    std::vector<Scalar> signs;
+    for (Index col : support) {
+      blocks.push_back(patterns_.pattern(pattern_of(col)), patterns_.gate(pattern_of(col)));
+      signs.push_back(sign_of(col));
     }
-    gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+    SupportGram formed = support_gram(X_, blocks, signs, y_.data(), SupportGramMethod::automatic,
+                                      interrupt_);
+    const Eigen::MatrixXd& gram = formed.gram;
+    const Vector& c = formed.c;
     const double mm = static_cast<double>(m) * static_cast<double>(m);
+    // Counted at what the rank updates cost (n m^2 / 4, plus n m g for the copies), even when
+    // the row signatures formed G for far less: the schedule takes the last polish's cost as
+    // the next one's, and the next, on a larger support, costs about that. Counting the grouped
+    // formation's own operations polished again sooner and was slower on the larger problems
+    // (12 problems of bench_solver.py's kind, seeds 0-3, one thread: 5.47 s against 4.97 s
+    // before grouping; 4.55 s counted this way).
     double cost = static_cast<double>(n_) * static_cast<double>(m) *
-                      (static_cast<double>(g_) + 0.25 * static_cast<double>(m));
+                  (static_cast<double>(g_) + 0.25 * static_cast<double>(m));
 
     Vector z(m);
     for (Index b = 0; b < k; ++b)

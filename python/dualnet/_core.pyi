@@ -192,6 +192,14 @@ def block_prediction_then_gradient(
     r: npt.NDArray[np.float64],
     next: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def support_gram(
+    X: npt.NDArray[np.float64],
+    patterns: PatternSet,
+    signs: list[float],
+    y: npt.NDArray[np.float64],
+    *,
+    method: str = "auto",
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], bool]: ...
 def check_memory_budget(required_bytes: int, what: str, budget_bytes: int | None = None) -> None: ...
 def price_patterns(
     X: npt.NDArray[np.float64],
