@@ -55,7 +55,7 @@ void bind_block_products(py::module_& m) {
       "block_prediction_then_gradient",
       [](const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns, dualnet::Index i,
          const dualnet::VectorCRef& u, dualnet::Scalar alpha, const dualnet::VectorCRef& r,
-         dualnet::Index next) {
+         dualnet::Index next, dualnet::Index word0, dualnet::Index word1) {
         check_shapes(X, patterns, r);
         check_pattern_index("i", i, patterns);
         check_pattern_index("next", next, patterns);
@@ -63,18 +63,27 @@ void bind_block_products(py::module_& m) {
           throw std::invalid_argument("u has " + std::to_string(u.size()) +
                                       " entries but X has " + std::to_string(X.cols()) +
                                       " columns");
+        const dualnet::Index words = patterns.words_per_pattern();
+        if (word1 < 0) word1 = words;
+        if (word0 < 0 || word0 > word1 || word1 > words)
+          throw std::invalid_argument("the words [word0, word1) = [" + std::to_string(word0) +
+                                      ", " + std::to_string(word1) + ") are not inside [0, " +
+                                      std::to_string(words) + ")");
         dualnet::Vector updated = r, gradient(X.cols());
         without_gil([&] {
-          dualnet::add_block_prediction_then_gradient(X, patterns, i, u.data(), alpha,
-                                                      updated.data(), next, gradient.data());
+          dualnet::add_block_prediction_then_gradient_words(X, patterns, i, u.data(), alpha,
+                                                            updated.data(), next,
+                                                            gradient.data(), word0, word1);
           return 0;
         });
         return py::make_tuple(updated, gradient);
       },
       py::arg("X").noconvert(), py::arg("patterns"), py::arg("i"), py::arg("u").noconvert(),
-      py::arg("alpha"), py::arg("r").noconvert(), py::arg("next"),
+      py::arg("alpha"), py::arg("r").noconvert(), py::arg("next"), py::kw_only(),
+      py::arg("word0") = 0, py::arg("word1") = -1,
       "(r + alpha D_i X u, X^T D_next (r + alpha D_i X u)): one block's update of a residual and "
-      "the next block's gradient at it, as the solver's sweeps compute them (r is not modified).");
+      "the next block's gradient at it, as the solver's sweeps compute them (r is not modified), "
+      "over the rows of words [word0, word1) of the masks (word1 = -1: to the last word).");
   m.def(
       "support_gram",
       [](const dualnet::MatrixCRef& X, const dualnet::PatternSet& patterns,

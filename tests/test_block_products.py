@@ -51,10 +51,12 @@ def test_block_gradients_name_bad_arguments():
 
 
 @pytest.mark.parametrize("model", ["gated", "relu"])
-def test_solves_do_not_depend_on_the_thread_count(model):
+@pytest.mark.parametrize("n", [5000, 40000])
+def test_solves_do_not_depend_on_the_thread_count(model, n):
+    # From 32,768 rows the sweeps split each block update between two threads (n = 40000).
     rng = np.random.default_rng(3)
-    X = rng.standard_normal((5000, 3))
-    y = np.maximum(X @ rng.standard_normal(3), 0) + 0.1 * rng.standard_normal(5000)
+    X = rng.standard_normal((n, 3))
+    y = np.maximum(X @ rng.standard_normal(3), 0) + 0.1 * rng.standard_normal(n)
     patterns = dualnet.activation_patterns(X, method="sample", n_gates=30, random_state=0)
     beta = 0.1 * dualnet.beta_max(X, y, patterns=patterns, model=model)
     one = dualnet.fit_relu(X, y, beta, patterns=patterns, model=model, n_threads=1, tol=1e-5)
@@ -116,6 +118,25 @@ def test_block_update_then_next_gradient_matches_numpy(d):
         expected_gradient = X.T @ (masks[:, nxt] * expected_r)
         np.testing.assert_allclose(gradient, expected_gradient, rtol=0,
                                    atol=1e-12 * np.abs(X).sum(axis=0).max() * np.abs(r).max())
+    # A range of words (the sweeps' halves on a helper thread): the rows outside it are left
+    # alone, and the two halves' gradients add up to the whole one.
+    words = -(-n // 64)
+    for i, nxt in [(1, 2), (3, 3), (4, 0)]:
+        first_r, first = _core.block_prediction_then_gradient(X, patterns, i, u, -0.7, r, nxt,
+                                                              word1=words // 2)
+        both_r, second = _core.block_prediction_then_gradient(X, patterns, i, u, -0.7, first_r,
+                                                              nxt, word0=words // 2)
+        expected_r = r - 0.7 * masks[:, i] * (X @ u)
+        split = 64 * (words // 2)
+        np.testing.assert_array_equal(first_r[split:], r[split:])
+        np.testing.assert_allclose(both_r, expected_r, rtol=0, atol=1e-12)
+        scale = 1e-12 * np.abs(X).sum(axis=0).max() * np.abs(r).max()
+        first_expected = X[:split].T @ (masks[:split, nxt] * expected_r[:split])
+        np.testing.assert_allclose(first, first_expected, rtol=0, atol=scale)
+        np.testing.assert_allclose(first + second, X.T @ (masks[:, nxt] * expected_r), rtol=0,
+                                   atol=scale)
+    with pytest.raises(ValueError, match=r"the words \[word0, word1\) = \[3, 2\)"):
+        _core.block_prediction_then_gradient(X, patterns, 0, u, 1.0, r, 1, word0=3, word1=2)
     with pytest.raises(ValueError, match=r"next must be in \[0, 6\), got 6"):
         _core.block_prediction_then_gradient(X, patterns, 0, u, 1.0, r, 6)
     with pytest.raises(ValueError, match=rf"u has {d + 1} entries but X has {d} columns"):

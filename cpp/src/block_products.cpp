@@ -171,13 +171,14 @@ DUALNET_VECTOR_TARGET void prediction_avx2(const Scalar* x, Index g, const Word*
 // word's rows are final once its prediction is added, and the gradient reads no other rows).
 template <int NV, bool Full>
 DUALNET_VECTOR_TARGET void prediction_gradient_avx2(const Scalar* x, Index g, const Word* mask,
-                                                    Index words, const Scalar* u_in, Scalar alpha,
-                                                    Scalar* r, const Word* next, Scalar* out) {
+                                                    Index w0, Index w1, const Scalar* u_in,
+                                                    Scalar alpha, Scalar* r, const Word* next,
+                                                    Scalar* out) {
   const __m256i tail = tail_lanes(g, NV);
   __m256d u[NV], even[NV], odd[NV];
   load_weights<NV>(u_in, tail, u);
   gradient_start<NV>(out, false, tail, even, odd);
-  for (Index w = 0; w < words; ++w) {
+  for (Index w = w0; w < w1; ++w) {
     prediction_word<NV, Full>(x, g, mask[w], w * kWordBits, u, alpha, tail, r);
     gradient_word<NV, Full>(x, g, next[w], w * kWordBits, r, tail, even, odd);
   }
@@ -188,8 +189,8 @@ using GradientKernel = void (*)(const Scalar*, Index, const Word*, Index, Index,
                                 Scalar*, bool);
 using PredictionKernel = void (*)(const Scalar*, Index, const Word*, Index, Index, const Scalar*,
                                   Scalar, Scalar*);
-using PredictionGradientKernel = void (*)(const Scalar*, Index, const Word*, Index, const Scalar*,
-                                          Scalar, Scalar*, const Word*, Scalar*);
+using PredictionGradientKernel = void (*)(const Scalar*, Index, const Word*, Index, Index,
+                                          const Scalar*, Scalar, Scalar*, const Word*, Scalar*);
 
 // Entry 2 (NV - 1) + Full of each table: the kernel for rows of NV groups of four.
 template <int... K>
@@ -348,15 +349,14 @@ void gradients_of_rows(const MatrixCRef& X, const PatternSet& patterns, const Sc
   }
 }
 
-}  // namespace
-
-void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
-                    Scalar* out, Vector* /*workspace*/) {
+// out = X^T D_i r over the rows of words [word0, word1).
+void gradient_words(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
+                    Scalar* out, Index word0, Index word1) {
   const Index g = X.cols();
 #ifdef DUALNET_X86_KERNELS
   if (const int nv = vector_kernel(g)) {
-    kGradientKernels[static_cast<std::size_t>(nv - 1)](X.data(), g, patterns.pattern(i), 0,
-                                                      patterns.words_per_pattern(), r, out, false);
+    kGradientKernels[static_cast<std::size_t>(nv - 1)](X.data(), g, patterns.pattern(i), word0,
+                                                      word1, r, out, false);
     return;
   }
 #endif
@@ -380,7 +380,15 @@ void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, co
         const Scalar rk = r[k];
         const Scalar* xk = x + k * g;
         for (Index j = 0; j < g; ++j) out[j] += rk * xk[j];
-      });
+      },
+      word0, word1);
+}
+
+}  // namespace
+
+void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
+                    Scalar* out, Vector* /*workspace*/) {
+  gradient_words(X, patterns, i, r, out, 0, patterns.words_per_pattern());
 }
 
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
@@ -391,16 +399,23 @@ void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index
 void add_block_prediction_then_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i,
                                         const Scalar* u, Scalar alpha, Scalar* r, Index next,
                                         Scalar* out) {
+  add_block_prediction_then_gradient_words(X, patterns, i, u, alpha, r, next, out, 0,
+                                           patterns.words_per_pattern());
+}
+
+void add_block_prediction_then_gradient_words(const MatrixCRef& X, const PatternSet& patterns,
+                                              Index i, const Scalar* u, Scalar alpha, Scalar* r,
+                                              Index next, Scalar* out, Index word0, Index word1) {
 #ifdef DUALNET_X86_KERNELS
   if (const int nv = vector_kernel(X.cols())) {
     kPredictionGradientKernels[static_cast<std::size_t>(nv - 1)](
-        X.data(), X.cols(), patterns.pattern(i), patterns.words_per_pattern(), u, alpha, r,
+        X.data(), X.cols(), patterns.pattern(i), word0, word1, u, alpha, r,
         patterns.pattern(next), out);
     return;
   }
 #endif
-  add_block_prediction(X, patterns, i, u, alpha, r);
-  block_gradient(X, patterns, next, r, out);
+  add_block_prediction_words(X, patterns, i, u, alpha, r, word0, word1);
+  gradient_words(X, patterns, next, r, out, word0, word1);
 }
 
 bool vectorised_block_products(Index g) {

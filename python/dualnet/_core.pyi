@@ -191,6 +191,9 @@ def block_prediction_then_gradient(
     alpha: float,
     r: npt.NDArray[np.float64],
     next: int,
+    *,
+    word0: int = 0,
+    word1: int = -1,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def support_gram(
     X: npt.NDArray[np.float64],

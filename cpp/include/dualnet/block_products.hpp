@@ -40,6 +40,13 @@ void add_block_prediction_then_gradient(const MatrixCRef& X, const PatternSet& p
                                         const Scalar* u, Scalar alpha, Scalar* r, Index next,
                                         Scalar* out);
 
+// The same restricted to the rows of words [word0, word1) of both masks: r changes on those rows
+// only and out = X^T D_next r over them (a part of the whole gradient, for callers that split
+// the rows between threads and add the parts in a fixed order).
+void add_block_prediction_then_gradient_words(const MatrixCRef& X, const PatternSet& patterns,
+                                              Index i, const Scalar* u, Scalar alpha, Scalar* r,
+                                              Index next, Scalar* out, Index word0, Index word1);
+
 // r += sum_b alphas[b] * D_{indices[b]} X weights[b] (weights[b] points to g entries), over row
 // chunks of 1024 rows (each chunk's rows of X stay in cache while every block adds its
 // predictions) split over n_threads threads (0: one per core; at least 4096 rows a thread). Each
