@@ -4,6 +4,7 @@
 #include <dualnet/cone_projection.hpp>
 #include <dualnet/convex_solver.hpp>
 #include <dualnet/deflated_preconditioner.hpp>
+#include <dualnet/helper_thread.hpp>
 #include <dualnet/memory_budget.hpp>
 #include <dualnet/pattern_set_ops.hpp>
 #include <dualnet/residual_history.hpp>
@@ -24,6 +25,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
@@ -1447,8 +1449,7 @@ class Engine {
     const Vector delta = u_new - u_old;
     if (delta.squaredNorm() > 0 && next >= 0) {
       next_gradient_.resize(g_);
-      add_block_prediction_then_gradient(X_, patterns_, i, delta.data(), -s, r_.data(),
-                                         pattern_of(next), next_gradient_.data());
+      fused_update(i, delta.data(), -s, pattern_of(next), next_gradient_.data());
       next_gradient_block_ = next;
       u_.col(j) = u_new;
     } else if (delta.squaredNorm() > 0) {
@@ -1457,6 +1458,53 @@ class Engine {
     }
     if (relu_ && transfer) cost += transfer_across_face(j, q, b);
     return cost;
+  }
+
+  // The sweeps' fused product: block i's prediction added to r, then block next's gradient at
+  // the new r. From kSplitRows rows on, the rows are cut into two halves of the words whose
+  // gradients are added in that order, the second half on a helper thread when n_threads allows
+  // two: the same result for every thread count. There a block update streams its rows of X
+  // from memory (10^5 x 20: 16 MB), so each core's half runs at its own share of the bandwidth.
+  void fused_update(Index i, const Scalar* delta, Scalar alpha, Index next, Scalar* gradient) {
+    if (n_ < kSplitRows) {
+      add_block_prediction_then_gradient(X_, patterns_, i, delta, alpha, r_.data(), next,
+                                         gradient);
+      return;
+    }
+    const Index words = patterns_.words_per_pattern(), half = words / 2;
+    second_half_gradient_.resize(g_);
+    auto first = [&] {
+      add_block_prediction_then_gradient_words(X_, patterns_, i, delta, alpha, r_.data(), next,
+                                               gradient, 0, half);
+    };
+    auto second = [&] {
+      add_block_prediction_then_gradient_words(X_, patterns_, i, delta, alpha, r_.data(), next,
+                                               second_half_gradient_.data(), half, words);
+    };
+    if (HelperThread* helper = sweep_helper()) {
+      helper->run(first, second);
+    } else {
+      first();
+      second();
+    }
+    Eigen::Map<Vector>(gradient, g_) += second_half_gradient_;
+  }
+
+  // The helper thread of fused_update, started on first use if n_threads allows two threads
+  // (null otherwise, or if the system refuses the thread: the halves then run in turn).
+  HelperThread* sweep_helper() {
+    if (!helper_started_) {
+      helper_started_ = true;
+      const Index threads =
+          settings_.n_threads == 0 ? default_thread_count() : settings_.n_threads;
+      if (threads >= 2) {
+        try {
+          helper_ = std::make_unique<HelperThread>();
+        } catch (const std::system_error&) {
+        }
+      }
+    }
+    return helper_.get();
   }
 
   // Face transfer (ReLU). A block held on a row k of its cone by a positive multiplier is pushed
@@ -1541,6 +1589,10 @@ class Engine {
   Vector workspace_;  // (n) masked products of dense patterns
   Vector next_gradient_;          // block gradient of the sweep's next block (update_block)
   Index next_gradient_block_ = -1;  // that block, or -1
+  static constexpr Index kSplitRows = 32768;  // fused_update's halves from this many rows on
+  Vector second_half_gradient_;  // fused_update's second half
+  std::unique_ptr<HelperThread> helper_;
+  bool helper_started_ = false;
   Vector r_;       // residual y - yhat: the dual iterate
   Scalar primal_ = 0;
   Scalar best_dual_ = -std::numeric_limits<Scalar>::infinity();
