@@ -442,8 +442,9 @@ def fit_relu(
         the first solve also starts from the network itself (so does a model; an output bias
         needs ``bias=True`` and becomes one more neuron). Squared loss only.
     n_threads : int or None, default=None
-        Threads of the solver's all-blocks gradient pass (None: one per core). The result does
-        not depend on it.
+        Threads of the solver's all-blocks gradient pass and Newton products (None: one per
+        core); from 32,768 rows, two or more also split each block update of the sweeps between
+        two threads. The result does not depend on it.
     max_time : float or None, default=None
         Time budget in seconds of column generation (None: 60); once spent, the current set is
         solved to ``tol`` and returned (``fit.pricing.stop == "max_time"``). How many rounds fit
