@@ -144,6 +144,12 @@ SupportGram support_gram(const MatrixCRef& X, const PatternSet& support,
                          SupportGramMethod method, InterruptCheck* interrupt) {
   check_arguments(X, support, signs);
   SupportGram out;
+  const Index m = support.size() * X.cols();
+  if (m == 0 || X.rows() == 0) {  // nothing to sum, and no empty products for Eigen's kernels
+    out.gram = Eigen::MatrixXd::Zero(m, m);
+    out.c = Vector::Zero(m);
+    return out;
+  }
   if (method != SupportGramMethod::chunked &&
       grouped_gram(X, support, signs, y, method == SupportGramMethod::automatic, interrupt, out))
     return out;
