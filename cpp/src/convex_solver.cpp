@@ -356,13 +356,13 @@ class Engine {
   }
 
   // Gated: what the certificate at the current iterate (residual from scratch, every block's
-  // bound) says of a polish: the requested gap closes, or a block outside the support (and not
-  // screened) violates its dual constraint by more than the requested gap allows (the support's
-  // problem is not the whole problem: solving it further cannot close the gap, the working set
-  // must grow first), or neither. Nothing of the solver's state changes, so asking does not
-  // alter the course of a solve that goes on.
+  // bound) says of a polish: the requested gap closes, or blocks outside the support (and not
+  // screened) violate their dual constraints by more than the requested gap allows (the
+  // support's problem is not the whole problem: solving it further cannot close the gap, the
+  // support must grow first; they are appended to `missing`), or neither. Nothing of the
+  // solver's state changes, so asking does not alter the course of a solve that goes on.
   enum class PolishCheck { gap_closes, block_missing, undecided };
-  PolishCheck gated_polish_check() const {
+  PolishCheck gated_polish_check(std::vector<Index>& missing) const {
     Vector r;
     const Scalar primal = residual_from_scratch(r);
     BlockMatrix gradients;
@@ -375,8 +375,8 @@ class Engine {
     for (Index j = 0; j < nb_; ++j)
       if (!screened_[static_cast<std::size_t>(j)] && u_.col(j).squaredNorm() == 0 &&
           norms[j] > (1 + settings_.tol) * beta_)
-        return PolishCheck::block_missing;
-    return PolishCheck::undecided;
+        missing.push_back(j);
+    return missing.empty() ? PolishCheck::undecided : PolishCheck::block_missing;
   }
 
   // Certificate at the current iterate: the residual itself and, once enough epochs are
@@ -611,19 +611,24 @@ class Engine {
   double newton_polish(bool& accepted) {
     accepted = false;
     double cost = 0;
-    bool pruned = true;
+    bool restart = true;
+    // Gated: a round also restarts on the blocks its certificate check found missing (newton_cg),
+    // so that one polish can take the support from the sweeps' to the optimum's. With 16 rounds
+    // bench_solver.py's 10^5 x 20 x 200 problem took 45 epochs, with 8 as with the former 4, 72.
     // ReLU: rounds also restart on new tight rows (or released ones); more than 4 rounds cost
     // more than they save (twice the CPU time at 2000 x 20 x 100 with 64), the sweeps and the
     // face transfers identify the faces as well.
-    for (int round = 0; round < 4 && pruned; ++round)
-      cost += newton_polish_once(accepted, pruned);
+    const int rounds = relu_ ? 4 : 16;
+    for (int round = 0; round < rounds && restart; ++round)
+      cost += newton_polish_once(accepted, restart);
     return cost;
   }
 
-  // One polish on the current support; `pruned` tells that blocks were set to 0 on the way (the
-  // support changed, a new polish may pay off).
-  double newton_polish_once(bool& accepted, bool& pruned) {
-    pruned = false;
+  // One polish on the current support; `restart` tells that the support changed on the way
+  // (blocks set to 0 or, gated, missing blocks added; ReLU: also the tight rows): a new polish
+  // may pay off.
+  double newton_polish_once(bool& accepted, bool& restart) {
+    restart = false;
     std::vector<Index> support;
     for (Index col : ws_)
       if (u_.col(col).squaredNorm() > 0) support.push_back(col);
@@ -662,14 +667,14 @@ class Engine {
     if (!relu_ && m <= 400 && gram_cost <= 100 * product_cost)
       return newton_direct(support, bases, m, accepted);
     if (relu_ && nm <= 2e6 && nm * static_cast<double>(m) <= 5e7 && nm <= design_cap)
-      return newton_dense(support, bases, m, accepted, pruned);
-    return newton_cg(support, bases, m, accepted, pruned);
+      return newton_dense(support, bases, m, accepted, restart);
+    return newton_cg(support, bases, m, accepted, restart);
   }
 
   // The original small-problem branch for the ReLU program: the dense reduced design (n x m)
   // and Levenberg-Marquardt-damped Newton steps, each block stopped at its own first cone row.
   double newton_dense(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
-                      Index m, bool& accepted, bool& pruned) {
+                      Index m, bool& accepted, bool& restart) {
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
     double cost = 0.5 * nm * static_cast<double>(m);
     Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_, m);
@@ -737,7 +742,7 @@ class Engine {
           kept = evaluate(candidate_z, blocked);
         } else {
           if (blocked_step(support, z, step, blocked, evaluate, accepted)) {
-            pruned = true;  // new tight rows: restart on the new bases
+            restart = true;  // new tight rows: restart on the new bases
             return cost;
           }
           kept = false;
@@ -757,7 +762,7 @@ class Engine {
     }
     // The Newton iterations have stopped on these faces; a tight row whose multiplier is negative
     // is released (the active-set method's other half), and the polish restarts without it.
-    if (relu_ && release_rows(support)) pruned = true;
+    if (relu_ && release_rows(support)) restart = true;
     return cost;
   }
 
@@ -1063,7 +1068,7 @@ class Engine {
   // in Eisenstat & Walker, SIAM J. Sci. Comput. 1996), then a backtracking line search on the
   // exact objective (the residual moves along the precomputed A Z p, O(n) per trial).
   double newton_cg(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
-                   Index m, bool& accepted, bool& pruned) {
+                   Index m, bool& accepted, bool& restart) {
     const Index k = static_cast<Index>(support.size());
     PatternSet blocks(n_, g_);
     for (Index col : support) blocks.push_back(patterns_.pattern(pattern_of(col)), patterns_.gate(pattern_of(col)));
@@ -1143,9 +1148,9 @@ class Engine {
     // 1.9. ReLU: the reduced gradient leaves out the cones' multipliers, and the same rule
     // lengthened the 20000 x 20 x 200 solve (72 epochs against 54), so it polishes to round-off.
     const Scalar gradient_target = relu_ ? Scalar{0} : 0.01 * settings_.tol * beta_;
-    // The certificate check below runs first once every block's gradient is below 1e-4 beta (or
+    // The certificate check below runs first once every block's gradient is below 0.1 beta (or
     // 100 times the target, if that is higher), then again from 100 times the target.
-    Scalar check_level = std::max(Scalar{100} * gradient_target, Scalar{1e-4} * beta_);
+    Scalar check_level = std::max(Scalar{100} * gradient_target, Scalar{0.1} * beta_);
     for (int iteration = 0; iteration < 10; ++iteration) {
       poll();
       Vector gradient;
@@ -1171,9 +1176,9 @@ class Engine {
         add_block_prediction(X_, patterns_, pattern_of(col), u_.col(col).data(), sign_of(col),
                              r_.data(), &workspace_);
         u_.col(col).setZero();
-        pruned = true;
+        restart = true;
       }
-      if (pruned) {
+      if (restart) {
         accepted = true;
         return cost;
       }
@@ -1202,23 +1207,36 @@ class Engine {
       // already be solved well enough for the requested gap (the target is a sufficient
       // condition, usually met one or two Newton steps after the gap closes): the certificate
       // at the current residual decides (two passes over the rows, counted as two certificates).
-      // When it shows a violating block outside the support instead, the polish ends too: the
-      // next steps (a check each) would solve a problem the working set is about to change.
-      // One earlier check, at gradients below 1e-4 beta, ends such polishes a Newton step or two
-      // sooner (12 gated problems of bench_solver.py's kind, seeds 0-3, one thread: 5.1 s in all
-      // against 6.2 s; 10^5 x 20 x 200: 10.4 and 13.3 s against 10.8 and 14.7 s). Checking
-      // from 1e-2 beta was faster on those (4.9 s against 5.0 s) but slower on the 10^5
-      // problem of bench_scale.py (72 epochs instead of 63, 5.4 and 5.1 s against 3.5 and 4.0).
+      // When it shows violating blocks outside the support instead, the next steps would solve
+      // a problem that is not the whole one: each such block joins the working set and takes
+      // its exact block step (nonzero: it violates), and the polish restarts on the grown
+      // support. One earlier check, at gradients below 0.1 beta, finds them before Newton's
+      // steps solve the smaller support to 100 times the target. Against ending the polish
+      // there and leaving the blocks to the sweeps (the check then from 1e-4 beta): 12 gated
+      // problems of bench_solver.py's kind (seeds 0-3, one thread) 3.96 s in all against
+      // 4.47-4.62 s; its 10^5 x 20 x 200 problem 45 epochs, 3.1-3.6 s against 108 and 5.7-6.1 s;
+      // bench_scale.py's 10^5 problem 36 epochs, 1.45-1.62 s against 63 and 2.24-2.26 s, its
+      // 10^6 problem 51 s against 77 s (two threads). The check from 1e-2 or 1e-4 beta was
+      // slower with growth (10^5: 3.5-4.0 and 4.6-4.8 s), at every Newton step slower still.
       if (!relu_ && iteration > 0 && largest_block_gradient <= check_level) {
         check_level = std::min(check_level, Scalar{100} * gradient_target);
         cost += 2 * certificate_work_;
-        const PolishCheck check = gated_polish_check();
+        std::vector<Index> missing;
+        const PolishCheck check = gated_polish_check(missing);
         if (check == PolishCheck::gap_closes) {
           refresh_residual();
           certify();
           return cost;
         }
-        if (check == PolishCheck::block_missing) return cost;
+        if (check == PolishCheck::block_missing) {
+          for (Index j : missing) {
+            add_to_ws(j);
+            cost += update_block(j, false);
+            if (u_.col(j).squaredNorm() > 0) restart = true;
+          }
+          if (restart) accepted = true;  // the block steps lowered the objective
+          return cost;
+        }
       }
       auto block_precondition = [&](const Vector& x, Vector& out) {
         out.resize(m);
@@ -1291,7 +1309,7 @@ class Engine {
         // at 10^5 x 20 x 200 the solve took 72 epochs and 18 s CPU against 54 epochs and 14 s
         // without restarts, but on sets of near-duplicate patterns (planted20's final sets)
         // without restarts the closing solve took 3,202 and 7,119 epochs against 2,153 and 1,659.
-        if (blocked_step(support, z, step, blocked, evaluate, accepted)) pruned = true;
+        if (blocked_step(support, z, step, blocked, evaluate, accepted)) restart = true;
       };
       apply_design(step, moved);
       const Scalar current = 0.5 * r.squaredNorm() + beta_ * penalty;
@@ -1348,10 +1366,10 @@ class Engine {
       // Zeroed blocks leave the support (restart); a short step means the support or the
       // iterate is not yet in Newton's quadratic region: the block sweeps go first.
       for (Index b = 0; b < k; ++b)
-        if (u_.col(support[static_cast<std::size_t>(b)]).squaredNorm() == 0) pruned = true;
+        if (u_.col(support[static_cast<std::size_t>(b)]).squaredNorm() == 0) restart = true;
       // Converged to round-off: the gradient fell by 1e-10 (Newton's last step from 1e-5 of
       // the first gradient to there is already quadratic).
-      if (pruned || t < 0.0625 || gradient_norm <= 1e-10 * first_gradient) break;
+      if (restart || t < 0.0625 || gradient_norm <= 1e-10 * first_gradient) break;
     }
     return cost;
   }
