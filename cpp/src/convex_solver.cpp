@@ -318,6 +318,15 @@ class Engine {
   Scalar sign_of(Index j) const { return j < p_ ? Scalar{1} : Scalar{-1}; }
   PatternCone cone(Index i) const { return PatternCone{X_, patterns_, i, inverse_norms_}; }
 
+  // The patterns (and gates) of the support's blocks, in its order: the set the polish's
+  // products walk.
+  PatternSet support_patterns(const std::vector<Index>& support) const {
+    std::vector<Index> indices;
+    indices.reserve(support.size());
+    for (Index col : support) indices.push_back(pattern_of(col));
+    return select_patterns(patterns_, indices);
+  }
+
   const BlockGram& gram(Index i) {
     auto& slot = grams_[static_cast<std::size_t>(i)];
     if (!slot) slot = std::make_unique<BlockGram>(make_block_gram(block_gram(X_, patterns_, i)));
@@ -793,12 +802,9 @@ class Engine {
     auto width_of = [&](Index b) { return bases[static_cast<std::size_t>(b)].cols(); };
 
     // Bases are identities (gated), so the Gram matrix in z is the support design's own.
-    PatternSet blocks(n_, g_);
+    const PatternSet blocks = support_patterns(support);
     std::vector<Scalar> signs;
-    for (Index col : support) {
-      blocks.push_back(patterns_.pattern(pattern_of(col)), patterns_.gate(pattern_of(col)));
-      signs.push_back(sign_of(col));
-    }
+    for (Index col : support) signs.push_back(sign_of(col));
     SupportGram formed = support_gram(X_, blocks, signs, y_.data(), SupportGramMethod::automatic,
                                       interrupt_);
     const Eigen::MatrixXd& gram = formed.gram;
@@ -1070,8 +1076,7 @@ class Engine {
   double newton_cg(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
                    Index m, bool& accepted, bool& restart) {
     const Index k = static_cast<Index>(support.size());
-    PatternSet blocks(n_, g_);
-    for (Index col : support) blocks.push_back(patterns_.pattern(pattern_of(col)), patterns_.gate(pattern_of(col)));
+    const PatternSet blocks = support_patterns(support);
     std::vector<Index> offsets(static_cast<std::size_t>(k + 1), 0);
     for (Index b = 0; b < k; ++b)
       offsets[static_cast<std::size_t>(b + 1)] = offsets[static_cast<std::size_t>(b)] + bases[static_cast<std::size_t>(b)].cols();
