@@ -305,6 +305,22 @@ def test_gated_path_certificates_on_random_problems(seed):
         previous, v = sol.primal_objective, sol.v
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gated_polish_growing_its_support_reaches_the_clarabel_optimum(seed):
+    """Supports of about 60 blocks of 20 coordinates take the polish's conjugate-gradient branch;
+    on these problems its certificate check finds blocks missing from the support, which join
+    it before the polish restarts. The optimum and the certificate are checked independently."""
+    X, y, masks, gates = make_problem(500, 20, 60, seed)
+    patterns = pattern_set(masks, gates)
+    beta = 0.05 * _core.beta_max(X, y, patterns, relu=False)
+    sol = _core.solve_convex(X, y, patterns, beta, relu=False, tol=1e-8)
+    assert sol.converged
+    check_certificate(X, y, masks, beta, sol, relu=False, tol=1e-8)
+    reference = reference_optimum(X, y, masks, beta, relu=False)
+    assert sol.primal_objective == pytest.approx(reference, rel=1e-7)
+    assert sol.dual_objective <= reference * (1 + 1e-8)
+
+
 @pytest.mark.parametrize("relu", [False, True])
 def test_masks_no_gate_realises(relu):
     """Random masks: most pattern cones are {0}; the solver and certificate still hold."""
