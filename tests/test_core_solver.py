@@ -80,6 +80,16 @@ def check_certificate(X, y, masks, beta, sol, *, relu, tol):
     assert sol.max_cone_violation <= 1e-12
 
 
+def solve_matching_clarabel(X, y, masks, patterns, beta, *, relu, tol=1e-8, rel=1e-6):
+    """Solve, check the certificate independently and the optimum against Clarabel's."""
+    sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=tol)
+    assert sol.converged
+    check_certificate(X, y, masks, beta, sol, relu=relu, tol=tol)
+    reference = reference_optimum(X, y, masks, beta, relu=relu)
+    assert sol.primal_objective == pytest.approx(reference, rel=rel)
+    return sol, reference
+
+
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize(
     "n, d, n_patterns, seed, bias, beta_fraction",
@@ -94,11 +104,8 @@ def test_matches_clarabel_with_certified_gap(n, d, n_patterns, seed, bias, beta_
     X, y, masks, gates = make_problem(n, d, n_patterns, seed, bias=bias)
     patterns = pattern_set(masks, gates)
     beta = beta_fraction * _core.beta_max(X, y, patterns, relu=relu)
-    sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-8)
-    assert sol.converged and sol.status == "converged"
-    check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
-    reference = reference_optimum(X, y, masks, beta, relu=relu)
-    assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+    sol, reference = solve_matching_clarabel(X, y, masks, patterns, beta, relu=relu)
+    assert sol.status == "converged"
     # The certified interval [dual, primal] contains the optimum Clarabel found.
     assert sol.dual_objective <= reference * (1 + 1e-7)
     assert reference <= sol.primal_objective * (1 + 1e-7)
@@ -240,11 +247,7 @@ def test_degenerate_data_duplicate_and_zero_rows():
     patterns = pattern_set(masks, gates)
     for relu in (False, True):
         beta = 0.05 * _core.beta_max(X, y, patterns, relu=relu)
-        sol = _core.solve_convex(X, y, patterns, beta, relu=relu, tol=1e-8)
-        assert sol.converged
-        check_certificate(X, y, masks, beta, sol, relu=relu, tol=1e-8)
-        reference = reference_optimum(X, y, masks, beta, relu=relu)
-        assert sol.primal_objective == pytest.approx(reference, rel=1e-6)
+        solve_matching_clarabel(X, y, masks, patterns, beta, relu=relu)
 
 
 def test_invalid_input_names_the_argument():
@@ -313,11 +316,7 @@ def test_gated_polish_growing_its_support_reaches_the_clarabel_optimum(seed):
     X, y, masks, gates = make_problem(500, 20, 60, seed)
     patterns = pattern_set(masks, gates)
     beta = 0.05 * _core.beta_max(X, y, patterns, relu=False)
-    sol = _core.solve_convex(X, y, patterns, beta, relu=False, tol=1e-8)
-    assert sol.converged
-    check_certificate(X, y, masks, beta, sol, relu=False, tol=1e-8)
-    reference = reference_optimum(X, y, masks, beta, relu=False)
-    assert sol.primal_objective == pytest.approx(reference, rel=1e-7)
+    sol, reference = solve_matching_clarabel(X, y, masks, patterns, beta, relu=False, rel=1e-7)
     assert sol.dual_objective <= reference * (1 + 1e-8)
 
 
