@@ -624,6 +624,8 @@ class Engine {
     // Gated: a round also restarts on the blocks its certificate check found missing (newton_cg),
     // so that one polish can take the support from the sweeps' to the optimum's. With 16 rounds
     // bench_solver.py's 10^5 x 20 x 200 problem took 45 epochs, with 8 as with the former 4, 72.
+    // The same check and growth after the direct branch's exact support solves (small supports,
+    // early in a solve) grew too much too soon: 12 gated problems took 5.7 s against 4.0 s.
     // ReLU: rounds also restart on new tight rows (or released ones); more than 4 rounds cost
     // more than they save (twice the CPU time at 2000 x 20 x 100 with 64), the sweeps and the
     // face transfers identify the faces as well.
