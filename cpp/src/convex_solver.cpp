@@ -1237,6 +1237,7 @@ class Engine {
         }
         if (check == PolishCheck::block_missing) {
           for (Index j : missing) {
+            poll();  // at 10^6 rows a block's first step (its Gram matrix) takes ~50 ms
             add_to_ws(j);
             cost += update_block(j, false);
             if (u_.col(j).squaredNorm() > 0) restart = true;
