@@ -461,7 +461,17 @@ void add_block_prediction_words(const MatrixCRef& X, const PatternSet& patterns,
       word0, word1);
 }
 
+void block_gradient_words(const MatrixCRef& X, const PatternSet& patterns, Index i,
+                          const Scalar* r, Scalar* out, Index word0, Index word1) {
+  gradient_words(X, patterns, i, r, out, word0, word1);
+}
+
 Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i) {
+  return block_gram_words(X, patterns, i, 0, patterns.words_per_pattern());
+}
+
+Matrix block_gram_words(const MatrixCRef& X, const PatternSet& patterns, Index i, Index word0,
+                        Index word1) {
   const Index g = X.cols();
   constexpr Index kChunk = 256;
   Matrix gathered(kChunk, g);
@@ -472,10 +482,12 @@ Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i) {
     gram.selfadjointView<Eigen::Lower>().rankUpdate(gathered.topRows(filled).transpose());
     filled = 0;
   };
-  patterns.for_each_active(i, [&](Index k) {
-    gathered.row(filled++) = X.row(k);
-    if (filled == kChunk) flush();
-  });
+  const Word* mask = patterns.pattern(i);
+  for (Index w = word0; w < word1; ++w)
+    for (Word bits = mask[w]; bits != 0; bits &= bits - 1) {
+      gathered.row(filled++) = X.row(w * kWordBits + __builtin_ctzll(bits));
+      if (filled == kChunk) flush();
+    }
   flush();
   Matrix q = gram.selfadjointView<Eigen::Lower>();
   return q;

@@ -22,6 +22,11 @@ using BlockMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 void block_gradient(const MatrixCRef& X, const PatternSet& patterns, Index i, const Scalar* r,
                     Scalar* out, Vector* workspace = nullptr);
 
+// The same restricted to the rows of words [word0, word1) of the mask (a part of the whole
+// gradient, for callers that split the rows between threads and add the parts in a fixed order).
+void block_gradient_words(const MatrixCRef& X, const PatternSet& patterns, Index i,
+                          const Scalar* r, Scalar* out, Index word0, Index word1);
+
 // r += alpha * D_i X u  (only the active rows of r change, and only they are read from X).
 void add_block_prediction(const MatrixCRef& X, const PatternSet& patterns, Index i,
                           const Scalar* u, Scalar alpha, Scalar* r, Vector* workspace = nullptr);
@@ -64,6 +69,10 @@ bool vectorised_block_products(Index g);
 
 // Q = X^T D_i X  (g, g), symmetric.
 Matrix block_gram(const MatrixCRef& X, const PatternSet& patterns, Index i);
+
+// The same over the rows of words [word0, word1) of the mask (a part of the sum).
+Matrix block_gram_words(const MatrixCRef& X, const PatternSet& patterns, Index i, Index word0,
+                        Index word1);
 
 // Threads used when a caller asks for 0 ("as many as the machine has"): the hardware's count of
 // concurrent threads, at least 1.
