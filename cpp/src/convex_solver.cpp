@@ -1479,12 +1479,13 @@ class Engine {
     const Vector u_old = u_.col(j);
     // A zero block whose gradient is within beta stays 0 (the group lasso's block minimiser;
     // ReLU: the cone's projection is no longer, and a zero block has no face to transfer), so
-    // its Gram matrix is not formed until the block moves. At 10^6 rows a Gram matrix costs
-    // about g gradient passes; of the 80 blocks the first polish of bench_scale.py's 10^6
+    // its Gram matrix is not formed until the block moves. A Gram matrix costs g times the
+    // multiply-adds of a gradient; of the 80 blocks the first polish of bench_scale.py's 10^6
     // problem added to the working set, 64 were back within beta when their turn came (that
     // growth took 3.0 s instead of 4.7).
     if (u_old.squaredNorm() == 0 && gradient.norm() <= beta_) {
-      if (relu_) cone_states_[static_cast<std::size_t>(j)].working_rows.clear();  // as the scan
+      // ReLU: a zero block holds no rows (as cone_block_minimizer leaves it).
+      if (relu_) cone_states_[static_cast<std::size_t>(j)].working_rows.clear();
       return cost;
     }
     const BlockGram& q = gram(i);
