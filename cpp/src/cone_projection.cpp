@@ -49,6 +49,17 @@ Scalar PatternCone::relative_violation(const Vector& u) const {
   return worst / norm_u;
 }
 
+std::vector<Index> PatternCone::tight_rows(const Vector& u, Scalar tolerance) const {
+  std::vector<Index> out;
+  const Scalar norm_u = u.norm();
+  if (!(norm_u > 0)) return out;
+  for_each_row_block(*this, u, nullptr, [&](Index k0, Index rows, const Scalar* au, const Scalar*) {
+    for (Index r = 0; r < rows; ++r)
+      if (std::abs(au[r]) * inverse_row_norms[k0 + r] <= tolerance * norm_u) out.push_back(k0 + r);
+  });
+  return out;
+}
+
 PatternCone::Crossing PatternCone::first_crossing(const Vector& u, const Vector& d,
                                                   const std::vector<Index>& excluded) const {
   Crossing out;

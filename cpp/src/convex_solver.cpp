@@ -606,8 +606,9 @@ class Engine {
   // strongly overlapping blocks (similar patterns, 1-D data, small beta); with the support and the
   // tight cone rows fixed, the objective is smooth in the reduced coordinates z_j (u_j = Z_j z_j,
   // Z_j a basis of the null space of the block's tight rows), and Newton's method converges
-  // quadratically. Small problems (n m <= 2e6, n m^2 <= 5e7, n m <= max(2^18, n g / 8), m = sum
-  // of the free dimensions of the nonzero blocks) form the reduced design and solve each Newton system directly; larger ones
+  // quadratically. Small problems (m <= 400 and n m^2 / 4 <= 100 n g k, m the sum of the free
+  // dimensions of the k nonzero blocks) form the reduced Gram matrix and solve each Newton system
+  // directly (gated: newton_direct; ReLU: newton_faces, which also finds the faces); larger ones
   // solve it by conjugate gradients with matrix-free Hessian products (two passes over the
   // support's rows at matrix-multiply speed each), preconditioned by the exact block diagonal of
   // the Hessian (Z_j^T X^T D_i X Z_j plus the penalty's curvature). A step is only a candidate:
@@ -622,9 +623,9 @@ class Engine {
     // bench_solver.py's 10^5 x 20 x 200 problem took 45 epochs, with 8 as with the former 4, 72.
     // The same check and growth after the direct branch's exact support solves (small supports,
     // early in a solve) grew too much too soon: 12 gated problems took 5.7 s against 4.0 s.
-    // ReLU: rounds also restart on new tight rows (or released ones); more than 4 rounds cost
-    // more than they save (twice the CPU time at 2000 x 20 x 100 with 64), the sweeps and the
-    // face transfers identify the faces as well.
+    // ReLU (conjugate-gradient branch): rounds also restart on new tight rows; more than 4
+    // rounds cost more than they save (twice the CPU time at 2000 x 20 x 100 with 64), the
+    // sweeps and the face transfers identify the faces as well.
     const int rounds = relu_ ? 4 : 16;
     for (int round = 0; round < rounds && restart; ++round)
       cost += newton_polish_once(accepted, restart);
@@ -643,150 +644,210 @@ class Engine {
     std::vector<Eigen::MatrixXd> bases;
     Index m = 0;
     for (Index col : support) {
-      Eigen::MatrixXd basis = Eigen::MatrixXd::Identity(g_, g_);
-      if (relu_) {
-        const auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
-        const Index w = static_cast<Index>(rows.size());
-        if (w >= g_) return 0;
-        if (w > 0) {
-          Eigen::MatrixXd a(g_, w);
-          for (Index k = 0; k < w; ++k) a.col(k) = X_.row(rows[static_cast<std::size_t>(k)]).transpose();
-          Eigen::HouseholderQR<Eigen::MatrixXd> qr(a);
-          const Eigen::MatrixXd q = qr.householderQ();
-          basis = q.rightCols(g_ - w);
-        }
-      }
+      Eigen::MatrixXd basis =
+          relu_ ? face_basis(cone_states_[static_cast<std::size_t>(col)].working_rows)
+                : Eigen::MatrixXd::Identity(g_, g_);
+      if (basis.cols() == 0) return 0;
       m += basis.cols();
       bases.push_back(std::move(basis));
     }
     const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    // Gated: the Gram-space branch while forming the Gram matrix by rank updates (n m^2 / 2
+    // The Gram-space branches while forming the Gram matrix by rank updates (n m^2 / 2
     // multiply-adds at matrix-multiply speed) costs at most ~100 matrix-free Hessian products of
     // the CG branch (n g k each; with m = g k that is m <= 400, a Gram matrix of 1.3 MB at most;
-    // memory.py counts it). Row signatures often form it for far less (support_gram.hpp).
-    // ReLU: the dense design for small problems, else CG (the Gram-space branch with the cones'
-    // rows held as constraints in it was slower on priced sets).
+    // memory.py counts it). Gated: row signatures often form it for far less (support_gram.hpp).
     const double gram_cost = 0.25 * nm * static_cast<double>(m);
     const double product_cost = static_cast<double>(n_) * static_cast<double>(g_) *
                                 static_cast<double>(support.size());
-    const double design_cap =
-        std::max(262144.0, 0.125 * static_cast<double>(n_) * static_cast<double>(g_));
-    if (!relu_ && m <= 400 && gram_cost <= 100 * product_cost)
-      return newton_direct(support, bases, m, accepted);
-    if (relu_ && nm <= 2e6 && nm * static_cast<double>(m) <= 5e7 && nm <= design_cap)
-      return newton_dense(support, bases, m, accepted, restart);
+    const bool gram_space = m <= 400 && gram_cost <= 100 * product_cost;
+    if (!relu_ && gram_space) return newton_direct(support, bases, m, accepted);
+    if (relu_ && gram_space) return newton_faces(support, accepted);
     return newton_cg(support, bases, m, accepted, restart);
   }
 
-  // The original small-problem branch for the ReLU program: the dense reduced design (n x m)
-  // and Levenberg-Marquardt-damped Newton steps, each block stopped at its own first cone row.
-  double newton_dense(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
-                      Index m, bool& accepted, bool& restart) {
-    const double nm = static_cast<double>(n_) * static_cast<double>(m);
-    double cost = 0.5 * nm * static_cast<double>(m);
-    Eigen::MatrixXd design = Eigen::MatrixXd::Zero(n_, m);
-    Vector z(m);
-    Index offset = 0;
-    for (std::size_t b = 0; b < support.size(); ++b) {
-      const Index col = support[b];
-      const Index i = pattern_of(col), width = bases[b].cols();
-      const Eigen::MatrixXd xz = X_ * bases[b];
-      patterns_.for_each_active(i, [&](Index k) {
-        design.row(k).segment(offset, width) = sign_of(col) * xz.row(k);
-      });
-      z.segment(offset, width) = bases[b].transpose() * u_.col(col);
-      offset += width;
+  // The ReLU program's branch of newton_polish for small supports: an active-set method over the
+  // cones' faces that descends only at its end. W_b starts as every row tight at the block (its
+  // smallest face). Each iteration solves the support's problem with every block held on its
+  // face (the rows W_b tight: u_b = Z_b z_b, a group lasso in z, by gram_space_newton on the
+  // reduced Gram matrix, blocks it set to 0 coming back when they violate), then moves each
+  // block from its current point towards that solution up to the first cone row it crosses,
+  // which joins W_b (the blocks stay in their cones, each stopped at its own row). When no block
+  // is stopped, every block reached the solution on its face, and the row of each block with the
+  // most negative multiplier leaves W_b. When no row leaves, the point is optimal for the
+  // support (its KKT conditions hold on every face). The intermediate points need not lower the
+  // objective: stopping the blocks at different fractions of a coupled step is not a descent
+  // step, and requiring descent there (the CG branch's blocked_step) accepted almost none: the
+  // steps were cut at the first row any of ~50 blocks met, t ~ 1e-6. The best point seen is
+  // kept if try_iterate finds it lower than the current one. On planted20's final 66-pattern
+  // set (bench_vs_sgd.py: at the optimum 58 blocks on faces with 10-19 of their 20 dimensions
+  // held), the closing solve took 9 epochs and 0.41 s instead of 1,287 and 5.0 s; on the
+  // near-duplicate sets of tests/test_core_solver.py at n = 2000, d = 12 (seeds 0-2),
+  // 81, 72, 99 epochs instead of 459, 576, 306.
+  double newton_faces(const std::vector<Index>& support, bool& accepted) {
+    const Index k = static_cast<Index>(support.size());
+    BlockMatrix u(g_, k);
+    std::vector<std::vector<Index>> rows(static_cast<std::size_t>(k));
+    for (Index b = 0; b < k; ++b) {
+      const Index col = support[static_cast<std::size_t>(b)];
+      u.col(b) = u_.col(col);
+      rows[static_cast<std::size_t>(b)] = cone(pattern_of(col)).tight_rows(u.col(b), 1e-12);
     }
-    // The Gram matrix by a symmetric rank update (half the multiply-adds of the product).
-    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(design.transpose());
-    gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
-    Scalar damping = 1e-12;
-    for (int iteration = 0; iteration < 8; ++iteration) {
-      const Vector r = y_ - design * z;
-      Vector gradient = -design.transpose() * r;
-      Eigen::MatrixXd hessian = gram;
-      offset = 0;
-      for (std::size_t b = 0; b < support.size(); ++b) {
-        const Index width = bases[b].cols();
-        const Vector zb = z.segment(offset, width);
-        const Scalar norm = zb.norm();
-        if (!(norm > 0)) return cost;
-        gradient.segment(offset, width) += (beta_ / norm) * zb;
-        hessian.block(offset, offset, width, width) +=
-            (beta_ / norm) * (Eigen::MatrixXd::Identity(width, width) - zb * zb.transpose() / (norm * norm));
-        offset += width;
+    const double block_cost = static_cast<double>(n_) * static_cast<double>(g_);
+    double cost = 0;
+    const Scalar start = working_objective();
+    Scalar best = start, last_solution = std::numeric_limits<Scalar>::infinity();
+    BlockMatrix best_u;
+    Vector r, data_gradient(g_);
+    std::vector<std::vector<Index>> best_rows;
+    // r = y - the support's predictions at the blocks w (one pass over the rows of each).
+    auto residual_of = [&](const BlockMatrix& w, Vector& out) {
+      out = y_;
+      for (Index b = 0; b < k; ++b) {
+        if (w.col(b).squaredNorm() == 0) continue;
+        const Index col = support[static_cast<std::size_t>(b)];
+        add_block_prediction(X_, patterns_, pattern_of(col), w.col(b).data(), -sign_of(col),
+                             out.data(), &workspace_);
       }
-      // Levenberg-Marquardt damping: the reduced design can have more columns than rows (the
-      // Hessian is then singular); the damping grows tenfold after each rejected step.
-      const Scalar scale = hessian.diagonal().maxCoeff();
-      bool step_accepted = false;
-      for (int attempt = 0; attempt < 12 && !step_accepted; ++attempt, damping *= 10) {
-        cost += static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(m) / 3 + 2 * nm;
-        Eigen::MatrixXd damped = hessian;
-        damped.diagonal().array() += damping * scale;
-        const Vector step = damped.ldlt().solve(-gradient);
-        if (!step.allFinite()) return cost;
-        Vector candidate_z = z + step;
-        // ReLU: the step keeps the tight rows tight but may cross other rows of a cone, and
-        // projecting the crossed blocks back mostly undoes it (the faces the optimum lies on are
-        // not identified yet). So blocks move only up to the first row they would cross (ratio
-        // test) and that row joins the block's tight rows: an active-set Newton method, which
-        // identifies the faces in a few steps where the cyclic sweeps take thousands (many small
-        // cones sharing faces). First each block is stopped at its own first row; if that point
-        // does not lower the objective, the whole step is shortened to the first row any block
-        // meets (a descent direction: a short enough step lowers it). New tight rows make the
-        // polish restart on new bases.
-        std::vector<BlockedRow> blocked;
-        if (relu_) blocked = ratio_test(support, bases, z, step);
-        auto evaluate = [&](const Vector& cz, const std::vector<BlockedRow>& rows_to_add) {
-          BlockMatrix u = blocks_of(support, bases, cz);
-          Vector residual = y_ - design * cz;
-          return try_holding_rows(u, residual, support, rows_to_add);
-        };
-        bool kept;
-        if (blocked.empty()) {
-          kept = evaluate(candidate_z, blocked);
+      cost += block_cost * static_cast<double>(k);
+    };
+    Eigen::MatrixXd gram;
+    Vector c;
+    for (int iteration = 0; iteration < 50; ++iteration) {
+      poll();
+      std::vector<Eigen::MatrixXd> bases(static_cast<std::size_t>(k));
+      std::vector<Index> offsets(static_cast<std::size_t>(k + 1), 0);
+      for (Index b = 0; b < k; ++b) {
+        const std::size_t sb = static_cast<std::size_t>(b);
+        bases[sb] = face_basis(rows[sb]);
+        offsets[sb + 1] = offsets[sb] + bases[sb].cols();
+      }
+      const Index m = offsets.back();
+      Vector z(m);
+      std::vector<char> nonzero(static_cast<std::size_t>(k), 0);
+      if (m > 0) {
+        reduced_gram(support, bases, offsets, gram, c);
+        cost += static_cast<double>(n_) * static_cast<double>(m) *
+                (static_cast<double>(g_) + 0.25 * static_cast<double>(m));
+        for (Index b = 0; b < k; ++b) {
+          const std::size_t sb = static_cast<std::size_t>(b);
+          z.segment(offsets[sb], bases[sb].cols()) = bases[sb].transpose() * u.col(b);
+          nonzero[sb] = z.segment(offsets[sb], bases[sb].cols()).squaredNorm() > 0;
+        }
+        bool moved = false;
+        cost += gram_space_newton(gram, c, offsets, z, nonzero, moved, true);
+      }
+      // Each block towards its face's solution, up to the first row it crosses.
+      bool blocked = false;
+      for (Index b = 0; b < k; ++b) {
+        const std::size_t sb = static_cast<std::size_t>(b);
+        const Index width = bases[sb].cols();
+        const Vector target =
+            nonzero[sb] ? Vector(bases[sb] * z.segment(offsets[sb], width)) : Vector::Zero(g_);
+        const Vector d = target - u.col(b);
+        PatternCone::Crossing crossing;
+        if (d.squaredNorm() > 0) {
+          crossing = cone(pattern_of(support[sb])).first_crossing(u.col(b), d, rows[sb]);
+          cost += block_cost;
+        }
+        if (crossing.row >= 0) {
+          u.col(b) += crossing.t * d;
+          rows[sb].push_back(crossing.row);
+          blocked = true;
         } else {
-          if (blocked_step(support, z, step, blocked, evaluate, accepted)) {
-            restart = true;  // new tight rows: restart on the new bases
-            return cost;
-          }
-          kept = false;
-        }
-        if (kept) {
-          step_accepted = accepted = true;
-          damping = std::max(damping / 100, Scalar{1e-12});
-          offset = 0;
-          for (std::size_t b = 0; b < support.size(); ++b) {
-            const Index width = bases[b].cols();
-            z.segment(offset, width) = bases[b].transpose() * u_.col(support[b]);
-            offset += width;
-          }
+          u.col(b) = target;
         }
       }
-      if (!step_accepted) break;
+      // The point's objective in Gram space (each block's point is in the span of this
+      // iteration's basis: it lies between two points of it), no pass over the rows.
+      Scalar penalty = 0;
+      for (Index b = 0; b < k; ++b) {
+        const std::size_t sb = static_cast<std::size_t>(b);
+        penalty += u.col(b).norm();
+        z.segment(offsets[sb], bases[sb].cols()) = bases[sb].transpose() * u.col(b);
+      }
+      const Scalar fit = m > 0 ? 0.5 * z.dot(gram * z) - c.dot(z) : Scalar{0};
+      const Scalar objective = fit + 0.5 * y_.squaredNorm() + beta_ * penalty;
+      if (objective < best) {
+        best = objective;
+        best_u = u;
+        best_rows = rows;
+      }
+      if (blocked) continue;
+      // Every block reached its face's solution. The iteration stops there when that solution
+      // is worse than the starting point (the rows added on the way hold the blocks on faces
+      // too small; releasing them one at a time would cost as many solves again), when it is
+      // not lower than the last one (a degenerate point, with more tight rows than its face
+      // needs, can cycle), or when no row leaves.
+      if (!(objective < std::min(start, last_solution))) break;
+      last_solution = objective;
+      residual_of(u, r);
+      bool released = false;
+      for (Index b = 0; b < k; ++b) {
+        const std::size_t sb = static_cast<std::size_t>(b);
+        if (rows[sb].empty()) continue;
+        const Index col = support[sb];
+        block_gradient(X_, patterns_, pattern_of(col), r.data(), data_gradient.data(), &workspace_);
+        cost += block_cost;
+        const Index leaving = leaving_row(col, u.col(b), data_gradient, rows[sb]);
+        if (leaving < 0) continue;
+        rows[sb].erase(rows[sb].begin() + leaving);
+        released = true;
+      }
+      if (!released) break;
     }
-    // The Newton iterations have stopped on these faces; a tight row whose multiplier is negative
-    // is released (the active-set method's other half), and the polish restarts without it.
-    if (relu_ && release_rows(support)) restart = true;
+    if (!(best < start)) return cost;
+    residual_of(best_u, r);
+    BlockMatrix candidate = u_;
+    std::vector<std::vector<Index>> saved(static_cast<std::size_t>(k));
+    for (Index b = 0; b < k; ++b) {
+      const std::size_t sb = static_cast<std::size_t>(b);
+      candidate.col(support[sb]) = best_u.col(b);
+      auto& held = cone_states_[static_cast<std::size_t>(support[sb])].working_rows;
+      saved[sb].swap(held);
+      held = best_rows[sb];
+    }
+    if (try_iterate(candidate, r)) {
+      accepted = true;
+      return cost;
+    }
+    for (Index b = 0; b < k; ++b) {
+      const std::size_t sb = static_cast<std::size_t>(b);
+      cone_states_[static_cast<std::size_t>(support[sb])].working_rows.swap(saved[sb]);
+    }
     return cost;
   }
 
+  // G = (A Z)^T (A Z) and c = (A Z)^T y of the support's reduced design A Z (its columns for
+  // block b: s_b D_i X Z_b), formed over chunks of rows: no n x m design is kept.
+  void reduced_gram(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
+                    const std::vector<Index>& offsets, Eigen::MatrixXd& gram, Vector& c) const {
+    const Index m = offsets.back();
+    constexpr Index kChunk = 256;
+    gram.setZero(m, m);
+    c.setZero(m);
+    Eigen::MatrixXd chunk(std::min(kChunk, n_), m);
+    for (Index first = 0; first < n_; first += kChunk) {
+      const Index count = std::min(kChunk, n_ - first);
+      auto part = chunk.topRows(count);
+      for (std::size_t b = 0; b < support.size(); ++b) {
+        const Index width = bases[b].cols();
+        if (width == 0) continue;
+        const Index i = pattern_of(support[b]);
+        auto columns = part.middleCols(offsets[b], width);
+        columns.noalias() = sign_of(support[b]) * (X_.middleRows(first, count) * bases[b]);
+        for (Index t = 0; t < count; ++t)
+          if (!patterns_.active(first + t, i)) columns.row(t).setZero();
+      }
+      gram.selfadjointView<Eigen::Lower>().rankUpdate(part.transpose());
+      c.noalias() += part.transpose() * y_.segment(first, count);
+    }
+    gram.triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+  }
+
   // The gated program's branch of newton_polish (bases are identities: no cone rows): Newton's
-  // method on the support's coordinates z in Gram space. G = (A Z)^T (A Z) and c = (A Z)^T y are formed once over row chunks (no n x m
-  // design is kept); then the objective 1/2 z^T G z - c^T z + beta sum_j ||z_j|| (up to the
-  // constant 1/2 ||y||^2), its gradient and Hessian cost O(m^2) and each step one m x m
-  // factorisation, whatever n. Near-duplicate blocks (patterns a few rows apart) make G nearly
-  // singular, which slows the block sweeps to a crawl but not an exact solve. The support is
-  // updated as in an active-set method for the group lasso:
-  //  - a block whose exact minimiser given the others is 0 (||c_j - (G z)_j + G_jj z_j|| <= beta)
-  //    is set to 0;
-  //  - a step that takes a block close to the origin (the segment z_j + t p_j passes within half
-  //    of ||z_j|| of 0, the smooth model of its norm breaking down there) is cut at the closest
-  //    point and the block is set to 0 (a ratio test on the group norms);
-  // Every step is kept only if the Gram-space objective decreases (backtracking), and the final
-  // point only if try_iterate finds the exact objective lower; otherwise its residual is still
+  // method on the support's coordinates z in Gram space (gram_space_newton). G = (A Z)^T (A Z)
+  // and c = (A Z)^T y are formed once over row chunks (no n x m design is kept). The final point
+  // is kept only if try_iterate finds the exact objective lower; otherwise its residual is still
   // offered to the next certificate as a dual candidate (it is the residual of a nearly exact
   // support solve, the point that closes the gap when the primal is already accurate).
   double newton_direct(const std::vector<Index>& support, const std::vector<Eigen::MatrixXd>& bases,
@@ -807,7 +868,6 @@ class Engine {
                                       interrupt_);
     const Eigen::MatrixXd& gram = formed.gram;
     const Vector& c = formed.c;
-    const double mm = static_cast<double>(m) * static_cast<double>(m);
     // Counted at what the rank updates cost (n m^2 / 4, plus n m g for the copies), even when
     // the row signatures formed G for far less: the schedule takes the last polish's cost as
     // the next one's, and the next, on a larger support, costs about that. Counting the grouped
@@ -824,93 +884,8 @@ class Engine {
     std::vector<char> alive(static_cast<std::size_t>(k), 0);
     for (Index b = 0; b < k; ++b)
       alive[static_cast<std::size_t>(b)] = z.segment(offset_of(b), width_of(b)).squaredNorm() > 0;
-    auto objective = [&](const Vector& x) {
-      Scalar penalty = 0;
-      for (Index b = 0; b < k; ++b) penalty += x.segment(offset_of(b), width_of(b)).norm();
-      return 0.5 * x.dot(gram * x) - c.dot(x) + beta_ * penalty;
-    };
     bool moved = false;
-    for (int iteration = 0; iteration < 50; ++iteration) {
-      poll();
-      const Vector gz = gram * z;
-      cost += mm;
-      bool zeroed = false;
-      for (Index b = 0; b < k; ++b) {
-        if (!alive[static_cast<std::size_t>(b)]) continue;
-        const Index o = offset_of(b), w = width_of(b);
-        const Vector linear = c.segment(o, w) - gz.segment(o, w) + gram.block(o, o, w, w) * z.segment(o, w);
-        if (linear.norm() > beta_) continue;
-        z.segment(o, w).setZero();
-        alive[static_cast<std::size_t>(b)] = 0;
-        zeroed = moved = true;
-      }
-      if (zeroed) continue;
-      std::vector<Index> coords;  // reduced coordinates of the blocks still nonzero
-      Vector gradient = gz - c;
-      for (Index b = 0; b < k; ++b) {
-        if (!alive[static_cast<std::size_t>(b)]) continue;
-        const Index o = offset_of(b), w = width_of(b);
-        gradient.segment(o, w) += (beta_ / z.segment(o, w).norm()) * z.segment(o, w);
-        for (Index t = 0; t < w; ++t) coords.push_back(o + t);
-      }
-      const Index ma = static_cast<Index>(coords.size());
-      if (ma == 0) break;
-      Eigen::MatrixXd hessian(ma, ma);
-      Vector rhs(ma);
-      for (Index a = 0; a < ma; ++a) {
-        rhs[a] = -gradient[coords[static_cast<std::size_t>(a)]];
-        for (Index q = 0; q < ma; ++q)
-          hessian(a, q) = gram(coords[static_cast<std::size_t>(a)], coords[static_cast<std::size_t>(q)]);
-      }
-      // The penalty's curvature beta / ||z_j|| (I - z_j z_j^T / ||z_j||^2) on each block.
-      for (Index b = 0, at = 0; b < k; ++b) {
-        if (!alive[static_cast<std::size_t>(b)]) continue;
-        const Index w = width_of(b);
-        const Vector zb = z.segment(offset_of(b), w);
-        const Scalar norm = zb.norm();
-        hessian.block(at, at, w, w) += (beta_ / norm) * (Eigen::MatrixXd::Identity(w, w) - zb * zb.transpose() / (norm * norm));
-        at += w;
-      }
-      // Converged: the gradient is at round-off level of its terms.
-      if (rhs.norm() <= 1e-13 * (c.norm() + beta_ * std::sqrt(static_cast<Scalar>(k)))) break;
-      hessian.diagonal().array() += 1e-14 * hessian.diagonal().maxCoeff() + kTiny;
-      cost += static_cast<double>(ma) * static_cast<double>(ma) * static_cast<double>(ma) / 3;
-      const Vector step_a = hessian.ldlt().solve(rhs);
-      if (!step_a.allFinite()) break;
-      Vector step = Vector::Zero(m);
-      for (Index a = 0; a < ma; ++a) step[coords[static_cast<std::size_t>(a)]] = step_a[a];
-      // Ratio test: the first block to pass near the origin.
-      Scalar limit = 1;
-      Index closing = -1;
-      for (Index b = 0; b < k; ++b) {
-        if (!alive[static_cast<std::size_t>(b)]) continue;
-        const Index o = offset_of(b), w = width_of(b);
-        const Scalar pp = step.segment(o, w).squaredNorm();
-        if (!(pp > 0)) continue;
-        const Scalar at = -z.segment(o, w).dot(step.segment(o, w)) / pp;
-        if (at > 0 && at < limit &&
-            (z.segment(o, w) + at * step.segment(o, w)).norm() <= 0.5 * z.segment(o, w).norm()) {
-          limit = at;
-          closing = b;
-        }
-      }
-      Vector target = z + limit * step;
-      if (closing >= 0) target.segment(offset_of(closing), width_of(closing)).setZero();
-      const Scalar current = objective(z);
-      Scalar fraction = 1;
-      bool decreased = false;
-      for (int search = 0; search < 40; ++search, fraction *= 0.5) {
-        cost += mm;
-        if (objective(Vector(z + fraction * (target - z))) < current) {
-          decreased = true;
-          break;
-        }
-      }
-      if (!decreased) break;
-      z += fraction * (target - z);
-      moved = true;
-      if (fraction == 1 && closing >= 0) alive[static_cast<std::size_t>(closing)] = 0;
-    }
+    cost += gram_space_newton(gram, c, offsets, z, alive, moved);
     if (!moved) return cost;
     // Back to the blocks; the residual moves by the change (block products, no pass over X).
     BlockMatrix u = u_;
@@ -933,42 +908,179 @@ class Engine {
     return cost;
   }
 
-  // For each support block, the multipliers mu of its tight rows at the current iterate
-  // (A_W^T mu = gradient of the objective in the block, the KKT condition on the face); the row
-  // with the most negative one leaves. Returns whether any row left.
-  bool release_rows(const std::vector<Index>& support) {
-    bool released = false;
-    Vector gradient(g_);
-    for (Index col : support) {
-      auto& rows = cone_states_[static_cast<std::size_t>(col)].working_rows;
-      const Vector u = u_.col(col);
-      const Scalar norm = u.norm();
-      if (rows.empty() || !(norm > 0)) continue;
-      const Index i = pattern_of(col);
-      block_gradient(X_, patterns_, i, r_.data(), gradient.data(), &workspace_);
-      const Vector grad = -sign_of(col) * gradient + (beta_ / norm) * u;
-      const Index m = static_cast<Index>(rows.size());
-      Eigen::MatrixXd a(g_, m);
-      for (Index j = 0; j < m; ++j) {
-        const Index k = rows[static_cast<std::size_t>(j)];
-        a.col(j) = (patterns_.active(k, i) ? Scalar{1} : Scalar{-1}) * X_.row(k).transpose();
-      }
-      const Vector mu = cone_rows_least_squares(cone(i), rows, grad);
-      Index leaving = -1;
-      Scalar most_negative = -1e-12 * (gradient.norm() + beta_);
-      for (Index j = 0; j < m; ++j) {
-        const Scalar scaled = mu[j] * a.col(j).norm();
-        if (scaled < most_negative) {
-          most_negative = scaled;
-          leaving = j;
+  // Newton's method for the group lasso in Gram space: minimises 1/2 z^T G z - c^T z +
+  // beta sum_b ||z_b|| (up to the constant 1/2 ||y||^2) over the blocks z_b (offsets[b] to
+  // offsets[b + 1]) from z, blocks with alive[b] == 0 held at 0. Its gradient and Hessian cost
+  // O(m^2) and each step one m x m factorisation, whatever n. Near-duplicate blocks (patterns a
+  // few rows apart) make G nearly singular, which slows the block sweeps to a crawl but not an
+  // exact solve. The support is updated as in an active-set method for the group lasso:
+  //  - a block whose exact minimiser given the others is 0 (||c_j - (G z)_j + G_jj z_j|| <= beta)
+  //    is set to 0;
+  //  - a step that takes a block close to the origin (the segment z_j + t p_j passes within half
+  //    of ||z_j|| of 0, the smooth model of its norm breaking down there) is cut at the closest
+  //    point and the block is set to 0 (a ratio test on the group norms).
+  // Every step is kept only if the objective decreases (backtracking). With `revive`, blocks at
+  // 0 whose minimiser given the others is not 0 come back after the steps and the steps resume
+  // (at most 8 passes). Returns the cost in multiply-adds; `moved` tells whether z changed.
+  double gram_space_newton(const Eigen::MatrixXd& gram, const Vector& c,
+                           const std::vector<Index>& offsets, Vector& z, std::vector<char>& alive,
+                           bool& moved, bool revive = false) {
+    const Index k = static_cast<Index>(offsets.size()) - 1;
+    const Index m = offsets.back();
+    auto offset_of = [&](Index b) { return offsets[static_cast<std::size_t>(b)]; };
+    auto width_of = [&](Index b) {
+      return offsets[static_cast<std::size_t>(b + 1)] - offsets[static_cast<std::size_t>(b)];
+    };
+    const double mm = static_cast<double>(m) * static_cast<double>(m);
+    double cost = 0;
+    auto objective = [&](const Vector& x) {
+      Scalar penalty = 0;
+      for (Index b = 0; b < k; ++b) penalty += x.segment(offset_of(b), width_of(b)).norm();
+      return 0.5 * x.dot(gram * x) - c.dot(x) + beta_ * penalty;
+    };
+    for (int pass = 0; pass < (revive ? 8 : 1); ++pass) {
+      for (int iteration = 0; iteration < 50; ++iteration) {
+        poll();
+        const Vector gz = gram * z;
+        cost += mm;
+        bool zeroed = false;
+        for (Index b = 0; b < k; ++b) {
+          if (!alive[static_cast<std::size_t>(b)]) continue;
+          const Index o = offset_of(b), w = width_of(b);
+          const Vector linear =
+              c.segment(o, w) - gz.segment(o, w) + gram.block(o, o, w, w) * z.segment(o, w);
+          if (linear.norm() > beta_) continue;
+          z.segment(o, w).setZero();
+          alive[static_cast<std::size_t>(b)] = 0;
+          zeroed = moved = true;
         }
+        if (zeroed) continue;
+        std::vector<Index> coords;  // reduced coordinates of the blocks still nonzero
+        Vector gradient = gz - c;
+        for (Index b = 0; b < k; ++b) {
+          if (!alive[static_cast<std::size_t>(b)]) continue;
+          const Index o = offset_of(b), w = width_of(b);
+          gradient.segment(o, w) += (beta_ / z.segment(o, w).norm()) * z.segment(o, w);
+          for (Index t = 0; t < w; ++t) coords.push_back(o + t);
+        }
+        const Index ma = static_cast<Index>(coords.size());
+        if (ma == 0) break;
+        Eigen::MatrixXd hessian(ma, ma);
+        Vector rhs(ma);
+        for (Index a = 0; a < ma; ++a) {
+          rhs[a] = -gradient[coords[static_cast<std::size_t>(a)]];
+          for (Index q = 0; q < ma; ++q)
+            hessian(a, q) =
+                gram(coords[static_cast<std::size_t>(a)], coords[static_cast<std::size_t>(q)]);
+        }
+        // The penalty's curvature beta / ||z_j|| (I - z_j z_j^T / ||z_j||^2) on each block.
+        for (Index b = 0, at = 0; b < k; ++b) {
+          if (!alive[static_cast<std::size_t>(b)]) continue;
+          const Index w = width_of(b);
+          const Vector zb = z.segment(offset_of(b), w);
+          const Scalar norm = zb.norm();
+          hessian.block(at, at, w, w) +=
+              (beta_ / norm) *
+              (Eigen::MatrixXd::Identity(w, w) - zb * zb.transpose() / (norm * norm));
+          at += w;
+        }
+        // Converged: the gradient is at round-off level of its terms.
+        if (rhs.norm() <= 1e-13 * (c.norm() + beta_ * std::sqrt(static_cast<Scalar>(k)))) break;
+        hessian.diagonal().array() += 1e-14 * hessian.diagonal().maxCoeff() + kTiny;
+        cost += static_cast<double>(ma) * static_cast<double>(ma) * static_cast<double>(ma) / 3;
+        const Vector step_a = hessian.ldlt().solve(rhs);
+        if (!step_a.allFinite()) break;
+        Vector step = Vector::Zero(m);
+        for (Index a = 0; a < ma; ++a) step[coords[static_cast<std::size_t>(a)]] = step_a[a];
+        // Ratio test: the first block to pass near the origin.
+        Scalar limit = 1;
+        Index closing = -1;
+        for (Index b = 0; b < k; ++b) {
+          if (!alive[static_cast<std::size_t>(b)]) continue;
+          const Index o = offset_of(b), w = width_of(b);
+          const Scalar pp = step.segment(o, w).squaredNorm();
+          if (!(pp > 0)) continue;
+          const Scalar at = -z.segment(o, w).dot(step.segment(o, w)) / pp;
+          if (at > 0 && at < limit &&
+              (z.segment(o, w) + at * step.segment(o, w)).norm() <= 0.5 * z.segment(o, w).norm()) {
+            limit = at;
+            closing = b;
+          }
+        }
+        Vector target = z + limit * step;
+        if (closing >= 0) target.segment(offset_of(closing), width_of(closing)).setZero();
+        const Scalar current = objective(z);
+        Scalar fraction = 1;
+        bool decreased = false;
+        for (int search = 0; search < 40; ++search, fraction *= 0.5) {
+          cost += mm;
+          if (objective(Vector(z + fraction * (target - z))) < current) {
+            decreased = true;
+            break;
+          }
+        }
+        if (!decreased) break;
+        z += fraction * (target - z);
+        moved = true;
+        if (fraction == 1 && closing >= 0) alive[static_cast<std::size_t>(closing)] = 0;
       }
-      if (leaving >= 0) {
-        rows.erase(rows.begin() + leaving);
-        released = true;
+      if (!revive) break;
+      // A block at 0 whose exact minimiser given the others is not 0 any more comes back at
+      // that minimiser (the zeroing above is greedy: from a start far from the solution, a
+      // block can be zeroed that the solution needs).
+      const Vector gz = gram * z;
+      cost += mm;
+      bool revived = false;
+      for (Index b = 0; b < k; ++b) {
+        const Index o = offset_of(b), w = width_of(b);
+        if (alive[static_cast<std::size_t>(b)] || w == 0) continue;
+        const Vector linear = c.segment(o, w) - gz.segment(o, w);
+        if (!(linear.norm() > beta_ * (1 + 1e-12))) continue;
+        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram.block(o, o, w, w));
+        z.segment(o, w) =
+            group_block_minimizer(eig.eigenvectors(), eig.eigenvalues(), linear, beta_);
+        if (z.segment(o, w).squaredNorm() == 0) continue;
+        alive[static_cast<std::size_t>(b)] = 1;
+        revived = moved = true;
+      }
+      if (!revived) break;
+    }
+    return cost;
+  }
+
+  // The row of a block's held rows whose multiplier is the most negative, or -1: the
+  // multipliers mu solve A_W^T mu = gradient of the objective in the block (the KKT condition on
+  // the face), with `data_gradient` = X^T D_i r at the block u; a row with mu < 0 holds the
+  // block on a face the objective would leave (the active-set method's release).
+  Index leaving_row(Index col, const Vector& u, const Vector& data_gradient,
+                    const std::vector<Index>& rows) const {
+    const Scalar norm = u.norm();
+    if (rows.empty() || !(norm > 0)) return -1;
+    const Index i = pattern_of(col);
+    const Vector grad = -sign_of(col) * data_gradient + (beta_ / norm) * u;
+    const Vector mu = cone_rows_least_squares(cone(i), rows, grad);
+    Index leaving = -1;
+    Scalar most_negative = -1e-12 * (data_gradient.norm() + beta_);
+    for (std::size_t j = 0; j < rows.size(); ++j) {
+      const Scalar scaled = mu[static_cast<Index>(j)] * X_.row(rows[j]).norm();
+      if (scaled < most_negative) {
+        most_negative = scaled;
+        leaving = static_cast<Index>(j);
       }
     }
-    return released;
+    return leaving;
+  }
+
+  // An orthonormal basis (g, g - rank) of the null space of the rows x_k, k in `rows`: the
+  // directions a block can move in while those cone rows stay tight.
+  Eigen::MatrixXd face_basis(const std::vector<Index>& rows) const {
+    if (rows.empty()) return Eigen::MatrixXd::Identity(g_, g_);
+    Eigen::MatrixXd a(g_, static_cast<Index>(rows.size()));
+    for (std::size_t j = 0; j < rows.size(); ++j)
+      a.col(static_cast<Index>(j)) = X_.row(rows[j]).transpose();
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a);
+    const Eigen::MatrixXd q = qr.householderQ();
+    return q.rightCols(g_ - qr.rank());
   }
 
   // A row of a support block's cone that a polish step would cross: the block's position in the
@@ -1279,7 +1391,7 @@ class Engine {
       }
       if (!step.allFinite() || step.squaredNorm() == 0) return cost;
       // ReLU: when the step below is rejected (try_iterate projects the blocks it pushed out of
-      // their cones back, which can undo most of it), the dense branch's active-set step is
+      // their cones back, which can undo most of it), an active-set step (blocked_step) is
       // tried: each block stopped at the first row it would cross, which it then holds.
       Vector moved;
       auto try_active_set_step = [&]() {

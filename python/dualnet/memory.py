@@ -26,13 +26,15 @@ __all__ = ["MemoryEstimate", "estimate_memory"]
 # tests, projection scans), not in length-n products, and the cone bound caches keep row
 # indices only (g x 2P integers, within the solver storage below).
 _WORK_VECTORS = {"gated": 10, "relu": 11}
-# The Newton polish builds a dense reduced design (ReLU) or the row signatures' sums of the
-# gated Gram matrix (support_gram.hpp) of at most 2e6 entries, and at most max(2^18, n g / 8)
-# of them (convex_solver.cpp); the gated Gram matrix itself has at most 400^2 entries (its
-# branch is taken when n m^2 / 4 <= 100 n g k, that is m = g k <= 400).
+# The Newton polish builds the row signatures' sums of the gated Gram matrix
+# (support_gram.hpp) or the row chunks of the ReLU reduced design (256 x m) in at most 2e6
+# entries, and at most max(2^18, n g / 8) of them (convex_solver.cpp); the reduced Gram matrix,
+# its Newton system and factor have at most 400^2 entries each (their branch is taken when
+# m <= 400).
 _POLISH_ENTRIES = 2_000_000
 _POLISH_SMALL_ENTRIES = 262_144
-_GATED_GRAM_SIDE = 400
+_GRAM_SIDE = 400
+_GRAM_MATRICES = 3
 # All-blocks gradient pass: partial sums of up to 16 row tasks (block_products.hpp).
 _GRADIENT_PARTIALS = 16
 
@@ -119,8 +121,7 @@ def estimate_memory(n_samples, n_features, n_patterns, *, model="relu", bias=Fal
     patterns = p * words * 8 + p * g * 8
     blocks = (2 if model == "relu" else 1) * p
     polish = min(_POLISH_ENTRIES, max(_POLISH_SMALL_ENTRIES, n * g // 8), n * g * blocks)
-    if model == "gated":
-        polish += min(_GATED_GRAM_SIDE, g * blocks) ** 2
+    polish += _GRAM_MATRICES * min(_GRAM_SIDE, g * blocks) ** 2
     work = _WORK_VECTORS[model] * n * 8 + polish * 8
     # Blocks, block gradients and bounds; result v, w; one Gram matrix, eigenvectors and
     # eigenvalues per visited pattern; the gradient pass's partial sums; the conjugate-gradient

@@ -47,6 +47,8 @@ struct PatternCone {
   };
   Crossing first_crossing(const Vector& u, const Vector& d,
                           const std::vector<Index>& excluded) const;
+  // The rows tight at u: |a_k^T u| <= tolerance ||x_k|| ||u||, in increasing order (none at 0).
+  std::vector<Index> tight_rows(const Vector& u, Scalar tolerance) const;
 };
 
 // z = argmin ||A_R z - rhs|| over the columns a_k (k in `rows`) of the cone: the least-squares
