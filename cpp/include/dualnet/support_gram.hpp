@@ -37,8 +37,8 @@ struct SupportGram {
 enum class SupportGramMethod { automatic, grouped, chunked };
 
 // Scalars the signature accumulators may take: an eighth of X's size, at least 2^18 (2 MiB) and
-// at most 2e6 (16 MB), the bound of the ReLU polish's dense design (memory.py counts it once:
-// a polish is either).
+// at most 2e6 (16 MB), the polish's slot in memory.py (shared with the ReLU polish's row chunks
+// of its reduced design: a polish is either).
 std::size_t support_gram_group_scalars(Index n, Index g);
 
 // G and c for the support blocks of `support` with signs `signs` (one per pattern, +-1) and
